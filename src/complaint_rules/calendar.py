@@ -1,0 +1,533 @@
+"""Working days, business hours and time zones: the calendar arithmetic behind every deadline.
+
+The exact meaning of each duration unit is documented in ``docs/calendar.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from array import array
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, NamedTuple
+from zoneinfo import ZoneInfo
+
+from complaint_rules.errors import CalendarError
+from complaint_rules.ir import DURATION_UNITS, Duration
+
+__all__ = ["Calendar", "Interval", "calendar", "parse_duration"]
+
+_UTC = dt.timezone.utc
+_MIDNIGHT = dt.time(0, 0)
+_ZERO = dt.timedelta(0)
+_FULL_DAY = dt.timedelta(days=1)
+
+# ---------------------------------------------------------------------------- durations
+
+_UNIT_WORDS = {
+    "immediately": None,
+    "minute": "minutes", "minutes": "minutes", "min": "minutes",
+    "hour": "hours", "hours": "hours", "h": "hours",
+    "business hour": "business_hours", "business hours": "business_hours", "bh": "business_hours",
+    "day": "days", "days": "days", "d": "days",
+    "working day": "working_days", "working days": "working_days", "wd": "working_days",
+    "business day": "working_days", "business days": "working_days",
+    "week": "weeks", "weeks": "weeks", "w": "weeks",
+    "month": "months", "months": "months", "mo": "months",
+    "year": "years", "years": "years", "y": "years",
+}  # fmt: skip
+for _unit in DURATION_UNITS:  # the IR spelling itself, e.g. "working_days"
+    _UNIT_WORDS.setdefault(_unit, _unit)
+
+_DURATION_RE = re.compile(r"([+-]?\d+(?:[.,]\d+)?)\s*([a-z_][a-z_ ]*)")
+_EXPECTED = (
+    "expected '<whole number> <unit>' with unit minutes, hours, business hours, days, working days, "
+    "weeks, months or years (singular or plural), a shorthand such as 30min 2h 8bh 3d 1wd 2w 1mo 2y, "
+    "or 'immediately'"
+)
+
+
+@lru_cache(maxsize=512)
+def parse_duration(text: str) -> Duration:
+    """Parse ``"1 working day"``, ``"2h"``, ``"3 business hours"`` or ``"immediately"`` into a Duration."""
+    if not isinstance(text, str):
+        raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
+    norm = " ".join(text.lower().split())
+    if norm == "immediately":
+        return Duration(0, "minutes")
+    match = _DURATION_RE.fullmatch(norm)
+    if match is None:
+        raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
+    number, word = match.group(1), match.group(2).strip()
+    unit = _UNIT_WORDS.get(word)
+    if unit is None:
+        raise ValueError(f"invalid duration {text!r}: unknown unit {word!r}; {_EXPECTED}")
+    if not number.lstrip("+-").isdigit():
+        raise ValueError(f"invalid duration {text!r}: the amount must be a whole number (use a smaller unit)")
+    if number.startswith("-"):
+        raise ValueError(f"invalid duration {text!r}: the amount must not be negative (use 'before' instead)")
+    return Duration(int(number), unit)
+
+
+def _as_duration(duration: Duration | str) -> Duration:
+    if isinstance(duration, Duration):
+        if duration.unit not in DURATION_UNITS:
+            raise ValueError(f"invalid duration unit {duration.unit!r}; expected one of {', '.join(DURATION_UNITS)}")
+        return duration
+    return parse_duration(duration)
+
+
+# ---------------------------------------------------------------------------- data sources
+
+
+class _Source(NamedTuple):
+    """Where a country's official working days come from, and which years it knows."""
+
+    kind: str  # "cn" (chinesecalendar), "holidays" (the holidays package) or "none"
+    code: str
+    subdiv: str | None
+    first: int
+    last: int
+    name: str
+
+
+@lru_cache(maxsize=None)
+def _source(country: str) -> _Source:
+    code = country.strip().upper()
+    if code == "NONE":
+        return _Source("none", code, None, dt.MINYEAR, dt.MAXYEAR, "plain Monday-Friday weekdays")
+    if code in ("CN", "CHN"):
+        # chinesecalendar, not holidays: it raises for years it has no 调休 data for, where holidays
+        # silently estimates (docs/calendar.md compares the two).
+        import chinese_calendar
+
+        years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+        version = getattr(chinese_calendar, "__version__", "")
+        return _Source("cn", "CN", None, min(years), max(years), f"chinesecalendar {version}".strip())
+    import holidays
+
+    base, _, subdiv = code.partition("-")
+    try:
+        table = holidays.country_holidays(base, subdiv=subdiv or None, years=())
+    except NotImplementedError:
+        raise CalendarError(
+            f"unknown calendar {country!r}: use a country code known to the holidays package "
+            "(e.g. 'CN', 'US', 'US-CA') or 'NONE' for plain weekdays"
+        ) from None
+    cls = type(table)
+    return _Source("holidays", table.country, subdiv or None, cls.start_year, cls.end_year,
+                   f"holidays {holidays.__version__}")  # fmt: skip
+
+
+def _official_flags(source: _Source, year: int) -> bytearray:
+    """One byte per day of ``year``: 1 if the official calendar makes it a working day."""
+    first = dt.date(year, 1, 1)
+    days = [first + dt.timedelta(i) for i in range((dt.date(year, 12, 31) - first).days + 1)]
+    if source.kind == "cn":
+        from chinese_calendar import is_workday
+
+        return bytearray(is_workday(d) for d in days)
+    if source.kind == "holidays":
+        import holidays
+
+        table = holidays.country_holidays(source.code, subdiv=source.subdiv, years=year)
+        weekend = table.weekend
+        extra = getattr(table, "weekend_workdays", set())
+        return bytearray((d in extra) if d.weekday() in weekend else (d not in table) for d in days)
+    return bytearray(d.weekday() < 5 for d in days)
+
+
+class _Year(NamedTuple):
+    base: int  # ordinal of 1 January
+    flags: bytes  # 1 = working day
+    cum: array  # cum[i] = working days among the first i days of the year
+
+
+# ---------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """What lies between two instants; every count is negative when ``end`` is before ``start``.
+
+    ``working_days`` is the largest n with ``add(start, n working days) <= end``; ``business_time``
+    is the time inside business hours of working days between the two (wall clock).
+    """
+
+    start: dt.datetime
+    end: dt.datetime
+    elapsed: dt.timedelta
+    calendar_days: int
+    working_days: int
+    business_time: dt.timedelta
+
+    @property
+    def business_minutes(self) -> int:
+        """Whole business minutes, rounded toward zero."""
+        seconds = int(self.business_time.total_seconds())
+        return seconds // 60 if seconds >= 0 else -(-seconds // 60)
+
+    @property
+    def business_hours(self) -> float:
+        return self.business_time.total_seconds() / 3600
+
+
+# ---------------------------------------------------------------------------- the calendar
+
+
+def _parse_hours(hours: str | tuple[dt.time, dt.time] | None) -> tuple[dt.time, dt.time] | None:
+    if hours is None:
+        return None
+    if isinstance(hours, str):
+        match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
+        if match is None:
+            raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM', e.g. '09:00-18:30'")
+        try:
+            a, b, c, d = (int(g) for g in match.groups())
+            opening, closing = dt.time(a, b), dt.time(c, d)
+        except ValueError:
+            raise CalendarError(f"invalid business hours {hours!r}: not a time of day") from None
+    elif isinstance(hours, tuple) and len(hours) == 2 and all(isinstance(t, dt.time) for t in hours):
+        opening, closing = hours
+        if opening.tzinfo is not None or closing.tzinfo is not None:
+            raise CalendarError("business hours are wall-clock times in the calendar's time zone, without tzinfo")
+    else:
+        raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM' or a (time, time) pair")
+    if opening >= closing:
+        raise CalendarError(f"invalid business hours {hours!r}: opening must be before closing (no overnight hours)")
+    return (opening, closing)
+
+
+def _parse_dates(values: Iterable[dt.date | str], what: str) -> tuple[dt.date, ...]:
+    out = set()
+    for value in values:
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise CalendarError(f"invalid {what} date {value!r}: expected YYYY-MM-DD") from None
+        if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+            raise CalendarError(f"invalid {what} {value!r}: expected a date")
+        out.add(value)
+    return tuple(sorted(out))
+
+
+def _clock(t: dt.time | dt.datetime) -> dt.timedelta:
+    """The wall-clock time of day as the time since midnight."""
+    return dt.timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
+
+
+class Calendar:
+    """Working days, business hours and a time zone; immutable, thread-safe and picklable.
+
+    Per-year working-day tables are built lazily on first use and kept; building one twice in a race
+    is harmless because both builds give the same immutable table.
+    """
+
+    __slots__ = ("country", "hours", "timezone", "holidays", "workdays", "tzinfo",
+                 "_source", "_open", "_close", "_day", "_years", "_key")  # fmt: skip
+
+    def __init__(
+        self,
+        country: str = "CN",
+        hours: str | tuple[dt.time, dt.time] | None = None,
+        timezone: str = "UTC",
+        holidays: Iterable[dt.date | str] = (),
+        workdays: Iterable[dt.date | str] = (),
+    ):
+        if not isinstance(country, str):
+            raise CalendarError(f"invalid calendar {country!r}: expected a country code such as 'CN'")
+        source = _source(country)
+        span = _parse_hours(hours)
+        try:
+            tzinfo = ZoneInfo(timezone)
+        except (KeyError, ValueError, TypeError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise CalendarError(
+                f"unknown time zone {timezone!r}: expected an IANA name such as 'Asia/Shanghai'"
+            ) from None
+        hol = _parse_dates(holidays, "holiday")
+        work = _parse_dates(workdays, "workday")
+        both = sorted(set(hol) & set(work))
+        if both:
+            raise CalendarError(f"{both[0].isoformat()} is declared both a holiday and a workday")
+        set_ = object.__setattr__
+        set_(self, "country", source.code if source.subdiv is None else f"{source.code}-{source.subdiv}")
+        set_(self, "hours", span)
+        set_(self, "timezone", timezone)
+        set_(self, "holidays", hol)
+        set_(self, "workdays", work)
+        set_(self, "tzinfo", tzinfo)
+        set_(self, "_source", source)
+        set_(self, "_open", _clock(span[0]) if span else _ZERO)
+        set_(self, "_close", _clock(span[1]) if span else _FULL_DAY)
+        set_(self, "_day", self._close - self._open)
+        set_(self, "_years", {})
+        set_(self, "_key", (self.country, span, timezone, hol, work))
+
+    # -- identity, immutability, pickling
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Calendar is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Calendar is immutable; cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Calendar) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __reduce__(self):
+        # Rebuild through the cached factory: caches are not pickled, and equal calendars are shared.
+        return (calendar, self._key)
+
+    def __repr__(self) -> str:
+        parts = [repr(self.country)]
+        if self.hours:
+            parts.append(f"hours='{self.hours[0]:%H:%M}-{self.hours[1]:%H:%M}'")
+        parts.append(f"timezone={self.timezone!r}")
+        if self.holidays:
+            parts.append(f"holidays={len(self.holidays)}")
+        if self.workdays:
+            parts.append(f"workdays={len(self.workdays)}")
+        return f"Calendar({', '.join(parts)})"
+
+    # -- coverage and working days
+
+    @property
+    def coverage(self) -> tuple[int, int]:
+        """First and last year the calendar's holiday data covers."""
+        return (self._source.first, self._source.last)
+
+    @property
+    def data_source(self) -> str:
+        return self._source.name
+
+    def covers(self, year: int) -> bool:
+        """Whether working days in ``year`` are known (holiday data exists for it)."""
+        return self._source.first <= year <= self._source.last
+
+    def _year(self, year: int) -> _Year:
+        table = self._years.get(year)
+        if table is not None:
+            return table
+        if not self.covers(year):
+            first, last = self.coverage
+            raise CalendarError(
+                f"the {self.country!r} calendar has no holiday data for {year} ({self.data_source} covers "
+                f"{first}-{last}); a working-day deadline there would be a guess: update the package"
+            )
+        flags = _official_flags(self._source, year)
+        base = dt.date(year, 1, 1).toordinal()
+        for day in self.holidays:
+            if day.year == year:
+                flags[day.toordinal() - base] = 0
+        for day in self.workdays:
+            if day.year == year:
+                flags[day.toordinal() - base] = 1
+        cum = array("l", [0])
+        for flag in flags:
+            cum.append(cum[-1] + flag)
+        table = _Year(base, bytes(flags), cum)
+        self._years[year] = table
+        return table
+
+    def is_working_day(self, day: dt.date) -> bool:
+        """Whether ``day`` is a working day (an aware datetime is first taken to the calendar's zone)."""
+        if isinstance(day, dt.datetime):
+            day = self._local(day).date()
+        elif not isinstance(day, dt.date):
+            raise CalendarError(f"expected a date, got {type(day).__name__}")
+        table = self._year(day.year)
+        return bool(table.flags[day.toordinal() - table.base])
+
+    def _nth_working(self, day: dt.date, n: int) -> dt.date:
+        """The n-th working day after ``day`` (n > 0) or before it (n < 0), ``day`` itself excluded."""
+        step = 1 if n > 0 else -1
+        left = abs(n)
+        year = day.year
+        table = self._year(year)
+        i = day.toordinal() - table.base
+        while True:
+            # Skip whole years whose remaining working days are too few, so long spans stay cheap.
+            remaining = table.cum[-1] - table.cum[i + 1] if step > 0 else table.cum[i]
+            if left > remaining:
+                left -= remaining
+                year += step
+                table = self._year(year)
+                i = -1 if step > 0 else len(table.flags)
+                continue
+            while True:
+                i += step
+                if table.flags[i]:
+                    left -= 1
+                    if left == 0:
+                        return dt.date.fromordinal(table.base + i)
+
+    def _count_working(self, first: int, stop: int) -> int:
+        """Working days with ordinal in ``[first, stop)``."""
+        total = 0
+        while first < stop:
+            table = self._year(dt.date.fromordinal(first).year)
+            end = min(stop, table.base + len(table.flags))
+            total += table.cum[end - table.base] - table.cum[first - table.base]
+            first = end
+        return total
+
+    # -- instants
+
+    def _local(self, when: dt.datetime) -> dt.datetime:
+        if not isinstance(when, dt.datetime):
+            raise CalendarError(f"expected a timezone-aware datetime, got {type(when).__name__} {when!r}")
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise CalendarError(f"naive datetime {when.isoformat()}: calendar arithmetic needs a time zone offset")
+        return when.astimezone(self.tzinfo)
+
+    def _aware(self, day: dt.date, clock: dt.timedelta) -> dt.datetime:
+        # Through UTC so a wall time in a DST gap moves forward by the gap instead of not existing.
+        naive = dt.datetime.combine(day, _MIDNIGHT) + clock
+        return naive.replace(tzinfo=self.tzinfo).astimezone(_UTC).astimezone(self.tzinfo)
+
+    def _forward(self, local: dt.datetime) -> tuple[dt.date, dt.timedelta]:
+        """The first business moment at or after ``local``."""
+        day, clock = local.date(), _clock(local)
+        if self.is_working_day(day):
+            if clock < self._open:
+                return day, self._open
+            if clock <= self._close:
+                return day, clock
+        return self._nth_working(day, 1), self._open
+
+    def _backward(self, local: dt.datetime) -> tuple[dt.date, dt.timedelta]:
+        """The last business moment at or before ``local``."""
+        day, clock = local.date(), _clock(local)
+        if self.is_working_day(day):
+            if clock > self._close:
+                return day, self._close
+            if clock >= self._open:
+                return day, clock
+        return self._nth_working(day, -1), self._close
+
+    # -- arithmetic
+
+    def add(self, start: dt.datetime, duration: Duration | str) -> dt.datetime:
+        """``start`` plus ``duration``, as an aware datetime in the calendar's time zone."""
+        d = _as_duration(duration)
+        return self._shift(self._local(start), d.amount, d.unit)
+
+    def subtract(self, start: dt.datetime, duration: Duration | str) -> dt.datetime:
+        """``start`` minus ``duration`` (e.g. a reminder 1 day before a deadline)."""
+        d = _as_duration(duration)
+        return self._shift(self._local(start), -d.amount, d.unit)
+
+    def _shift(self, local: dt.datetime, amount: int, unit: str) -> dt.datetime:
+        if amount == 0:
+            return local
+        try:
+            return getattr(self, _SHIFTS[unit])(local, amount)
+        except (OverflowError, ValueError) as exc:
+            raise CalendarError(f"{amount} {unit.replace('_', ' ')} from {local.isoformat()} is out of range") from exc
+
+    def _shift_minutes(self, local: dt.datetime, n: int) -> dt.datetime:
+        return (local.astimezone(_UTC) + dt.timedelta(minutes=n)).astimezone(self.tzinfo)
+
+    def _shift_hours(self, local: dt.datetime, n: int) -> dt.datetime:
+        return (local.astimezone(_UTC) + dt.timedelta(hours=n)).astimezone(self.tzinfo)
+
+    def _shift_weeks(self, local: dt.datetime, n: int) -> dt.datetime:
+        return self._shift_days(local, 7 * n)
+
+    def _shift_years(self, local: dt.datetime, n: int) -> dt.datetime:
+        return self._shift_months(local, 12 * n)
+
+    def _shift_days(self, local: dt.datetime, days: int) -> dt.datetime:
+        clock = _clock(local)
+        return self._aware(local.date() + dt.timedelta(days=days), clock)
+
+    def _shift_months(self, local: dt.datetime, months: int) -> dt.datetime:
+        year, month0 = divmod(local.year * 12 + local.month - 1 + months, 12)
+        following = dt.date(year + (month0 == 11), (month0 + 1) % 12 + 1, 1)
+        day = min(local.day, (following - dt.timedelta(days=1)).day)
+        clock = _clock(local)
+        return self._aware(dt.date(year, month0 + 1, day), clock)
+
+    def _shift_working_days(self, local: dt.datetime, n: int) -> dt.datetime:
+        day, clock = self._forward(local) if n > 0 else self._backward(local)
+        return self._aware(self._nth_working(day, n), clock)
+
+    def _shift_business_hours(self, local: dt.datetime, n: int) -> dt.datetime:
+        left = dt.timedelta(hours=abs(n))
+        if n > 0:
+            day, clock = self._forward(local)
+            if left <= self._close - clock:
+                return self._aware(day, clock + left)
+            left -= self._close - clock
+            skip = (left - dt.timedelta(microseconds=1)) // self._day  # whole days used up before the last
+            day = self._nth_working(day, 1 + skip)
+            return self._aware(day, self._open + left - skip * self._day)
+        day, clock = self._backward(local)
+        if left <= clock - self._open:
+            return self._aware(day, clock - left)
+        left -= clock - self._open
+        skip = (left - dt.timedelta(microseconds=1)) // self._day
+        day = self._nth_working(day, -1 - skip)
+        return self._aware(day, self._close - left + skip * self._day)
+
+    # -- between
+
+    def between(self, start: dt.datetime, end: dt.datetime) -> Interval:
+        """Elapsed, calendar-day, working-day and business time from ``start`` to ``end``."""
+        a, b = self._local(start), self._local(end)
+        if b < a:
+            back = self.between(b, a)
+            return Interval(a, b, b - a, -back.calendar_days, -back.working_days, -back.business_time)
+        return Interval(a, b, b - a, (b.date() - a.date()).days, self._working_days(a, b), self._business(a, b))
+
+    def _working_days(self, a: dt.datetime, b: dt.datetime) -> int:
+        day, clock = self._forward(a)
+        end_day = b.date()
+        if day > end_day:
+            return 0
+        end_clock = _clock(b)
+        count = self._count_working(day.toordinal() + 1, end_day.toordinal())
+        if end_day > day and clock <= end_clock and self.is_working_day(end_day):
+            count += 1
+        return count
+
+    def _business(self, a: dt.datetime, b: dt.datetime) -> dt.timedelta:
+        first, last = a.date(), b.date()
+        a_clock = _clock(a)
+        b_clock = _clock(b)
+        if first == last:
+            if not self.is_working_day(first):
+                return _ZERO
+            return max(_ZERO, min(b_clock, self._close) - max(a_clock, self._open))
+        total = self._count_working(first.toordinal() + 1, last.toordinal()) * self._day
+        if self.is_working_day(first):
+            total += max(_ZERO, self._close - max(a_clock, self._open))
+        if self.is_working_day(last):
+            total += max(_ZERO, min(b_clock, self._close) - self._open)
+        return total
+
+
+# unit -> method name: dispatch by table; nothing unpicklable is kept anywhere.
+_SHIFTS = {unit: f"_shift_{unit}" for unit in DURATION_UNITS}
+
+
+def calendar(
+    country: str = "CN",
+    hours: str | tuple[dt.time, dt.time] | None = None,
+    timezone: str = "UTC",
+    holidays: Iterable[dt.date | str] = (),
+    workdays: Iterable[dt.date | str] = (),
+) -> Calendar:
+    """A shared :class:`Calendar`; equal arguments give the same object, so its tables are built once."""
+    return _cached(country, _parse_hours(hours), timezone,
+                   _parse_dates(holidays, "holiday"), _parse_dates(workdays, "workday"))  # fmt: skip
+
+
+@lru_cache(maxsize=256)
+def _cached(country, hours, timezone, holidays, workdays) -> Calendar:
+    return Calendar(country, hours, timezone, holidays, workdays)

@@ -1,0 +1,63 @@
+"""The ``complaint-rules`` command: a thin layer over the library.
+
+Each sub-command lives in ``complaint_rules.commands.<name>`` with ``register(subparsers)``;
+library exceptions become exit codes here, in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import ComplaintRulesError, PolicyError
+
+COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="complaint-rules",
+        description="Run, check, prove and diff complaint-handling policies.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"complaint_rules.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"complaint_rules.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on usage errors
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args))
+    except PolicyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_FINDINGS
+    except ComplaintRulesError as exc:
+        print(f"complaint-rules: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    except (OSError, ValueError) as exc:
+        print(f"complaint-rules: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Errors raised by complaint-rules: every one names where it is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .span import Span
+
+
+class ComplaintRulesError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class PolicyError(ComplaintRulesError):
+    """A problem in a policy, located by a span; may carry several diagnostics."""
+
+    kind = "policy"
+
+    def __init__(self, message: str, span: Span | None = None, *, diagnostics: Sequence[Diagnostic] = ()):
+        self.message = message
+        self.span = span
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics) or (Diagnostic(self.kind, message, span),)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        return "\n".join(d.render() for d in self.diagnostics)
+
+
+class PolicySyntaxError(PolicyError):
+    kind = "syntax"
+
+
+class PolicyNameError(PolicyError):
+    kind = "name"
+
+
+class PolicyTypeError(PolicyError):
+    kind = "type"
+
+
+class PolicyStructureError(PolicyError):
+    """Duplicates, missing ``otherwise``, cycles in ``extends`` or between deadlines."""
+
+    kind = "structure"
+
+
+class Diagnostic:
+    """One located message; a file collects all of them before failing."""
+
+    __slots__ = ("kind", "message", "span")
+
+    def __init__(self, kind: str, message: str, span: Span | None):
+        self.kind = kind
+        self.message = message
+        self.span = span
+
+    def render(self) -> str:
+        if self.span is None:
+            return f"<policy>: {self.message}"
+        return self.span.render(self.message)
+
+    def __repr__(self) -> str:
+        return f"Diagnostic({self.kind!r}, {self.message!r}, {self.span.location() if self.span else None})"
+
+
+_KINDS: dict[str, type[PolicyError]] = {
+    "syntax": PolicySyntaxError,
+    "name": PolicyNameError,
+    "type": PolicyTypeError,
+    "structure": PolicyStructureError,
+}
+
+
+class Diagnostics:
+    """Collects diagnostics; ``raise_if_any`` raises one PolicyError holding them all."""
+
+    def __init__(self) -> None:
+        self.items: list[Diagnostic] = []
+
+    def add(self, kind: str, message: str, span: Span | None) -> None:
+        self.items.append(Diagnostic(kind, message, span))
+
+    def extend(self, items: Iterable[Diagnostic]) -> None:
+        self.items.extend(items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        first = self.items[0]
+        cls = _KINDS.get(first.kind, PolicyError)
+        if len({d.kind for d in self.items}) > 1:
+            cls = PolicyError
+        raise cls(first.message, first.span, diagnostics=self.items)
+
+
+class RecordError(ComplaintRulesError):
+    """A complaint record that does not fit the policy's schema; names the record and every bad field."""
+
+    def __init__(self, record_id: str | None, problems: Sequence[tuple[str, str]]):
+        self.record_id = record_id
+        self.problems: tuple[tuple[str, str], ...] = tuple(problems)
+        super().__init__(self.render())
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.problems)
+
+    def render(self) -> str:
+        rid = self.record_id if self.record_id is not None else "<no id>"
+        parts = "; ".join(f"{name}: {msg}" for name, msg in self.problems)
+        return f"record {rid}: {parts}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "errors": [{"field": name, "message": msg} for name, msg in self.problems],
+        }
+
+
+class CalendarError(ComplaintRulesError):
+    """Calendar arithmetic that cannot be done truthfully (e.g. a year without holiday data)."""
+
+
+class EvaluationError(ComplaintRulesError):
+    """A decision that cannot be made for a valid record (e.g. a deadline the calendar cannot place)."""
+
+    def __init__(self, record_id: str | None, message: str):
+        self.record_id = record_id
+        self.message = message
+        rid = record_id if record_id is not None else "<no id>"
+        super().__init__(f"record {rid}: {message}")

@@ -1,0 +1,302 @@
+"""IR -> canonical DSL text. ``parse(print_policy(p)) == p`` for every policy, comments kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+
+from . import ir
+
+_NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
+# Words that a bare value would be read back as something else.
+_NOT_BARE = frozenset({"true", "false", "none"})
+INDENT = "  "
+
+
+def print_policy(policy: ir.Policy) -> str:
+    """The one canonical text of a policy."""
+    out: list[str] = []
+    _header(policy.header, out)
+    if policy.extends is not None:
+        out += ["", f"extends {_str(policy.extends)}"]
+    if policy.drops:
+        out += ["", "drop " + ", ".join(d.id for d in policy.drops)]
+    if policy.record:
+        out += ["", "record {"]
+        for f in policy.record:
+            _comments(f.comments, 1, out)
+            out.append(INDENT + _field(f))
+        out.append("}")
+    for keyword, items in (("units", policy.units), ("levels", policy.levels)):
+        if items:
+            out += ["", keyword + " {"]
+            _named(items, 1, out)
+            out.append("}")
+    if policy.classify is not None:
+        c = policy.classify
+        out.append("")
+        _comments(c.comments, 0, out)
+        out.append(f"classify {c.hit} {{")
+        for r in c.rules:
+            _rule(r, f"{expr(r.when)} -> {r.level}", out)
+        if c.otherwise is not None:
+            out.append(f"{INDENT}otherwise -> {c.otherwise}")
+        out.append("}")
+    if policy.route is not None:
+        r0 = policy.route
+        out.append("")
+        _comments(r0.comments, 0, out)
+        out.append(f"route {r0.hit} {{")
+        for r in r0.rules:
+            _rule(r, f"{expr(r.when)} -> {', '.join(r.targets)}", out)
+        if r0.otherwise is not None:
+            out.append(f"{INDENT}otherwise -> {', '.join(r0.otherwise)}")
+        out.append("}")
+    if policy.deadlines:
+        out += ["", "deadlines {"]
+        for r in policy.deadlines:
+            _rule(r, f"{r.clock} = {duration(r.duration)} after {r.anchor}{_when(r.when)}", out)
+        out.append("}")
+    if policy.escalate:
+        out += ["", "escalate {"]
+        for r in policy.escalate:
+            _rule(r, f"{r.action} {', '.join(r.targets)} {timing(r.timing)}{_when(r.when)}", out)
+        out.append("}")
+    if policy.compensate is not None:
+        _compensate(policy.compensate, out)
+    if policy.follow_up is not None:
+        _follow_up(policy.follow_up, out)
+    if policy.obligations:
+        out += ["", "obligations {"]
+        for r in policy.obligations:
+            label = f" {_str(r.label)}" if r.label is not None else ""
+            body = f"{r.action}{label} by {', '.join(r.by)} {timing(r.timing)}{_when(r.when)}"
+            _rule(r, body, out)
+        out.append("}")
+    for t in policy.tests:
+        _test(t, out)
+    if policy.comments:
+        out.append("")
+        _comments(policy.comments, 0, out)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------- blocks
+
+
+def _header(h: ir.Header, out: list[str]) -> None:
+    _comments(h.comments, 0, out)
+    out.append(f"policy {_str(h.id)} {{")
+    items = [
+        ("title", h.title and _str(h.title)),
+        ("version", h.version and _str(h.version)),
+        ("effective", h.effective and h.effective.isoformat()),
+        ("currency", h.currency),
+        ("calendar", h.calendar and _str(h.calendar)),
+        ("hours", h.hours and f"{h.hours[0]:%H:%M}-{h.hours[1]:%H:%M}"),
+        ("timezone", h.timezone and _str(h.timezone)),
+        ("holidays", h.holidays and "{" + ", ".join(d.isoformat() for d in h.holidays) + "}"),
+        ("workdays", h.workdays and "{" + ", ".join(d.isoformat() for d in h.workdays) + "}"),
+    ]
+    for key, text in items:
+        if text:
+            out.append(f"{INDENT}{key} {text}")
+    out.append("}")
+
+
+def _field(f: ir.FieldDecl) -> str:
+    text = f"{f.name}: {f.type}"
+    if f.default is not None:
+        text += f" = {value(f.default)}"
+    if f.required:
+        text += " required"
+    if f.label is not None:
+        text += f" {_str(f.label)}"
+    return text
+
+
+def _named(items, depth: int, out: list[str]) -> None:
+    for n in items:
+        _comments(n.comments, depth, out)
+        label = f" {_str(n.label)}" if n.label is not None else ""
+        out.append(f"{INDENT * depth}{n.id}{label}")
+
+
+def _rule(rule, body: str, out: list[str], depth: int = 1) -> None:
+    _comments(rule.comments, depth, out)
+    pos = f" {rule.position.relation} {rule.position.anchor}" if rule.position is not None else ""
+    note = f" note {_str(rule.note)}" if rule.note is not None else ""
+    out.append(f"{INDENT * depth}rule {rule.id}{pos}: {body}{note}")
+
+
+def _compensate(c: ir.Compensate, out: list[str]) -> None:
+    out.append("")
+    _comments(c.comments, 0, out)
+    out.append("compensate {")
+    if c.amount is not None:
+        out.append(f"{INDENT}amount {c.amount}")
+    if c.options:
+        out.append(f"{INDENT}options {{")
+        _named(c.options, 2, out)
+        out.append(f"{INDENT}}}")
+    if c.authority:
+        out.append(f"{INDENT}authority {{")
+        for a in c.authority:
+            out.append(f"{INDENT * 2}{a.role} up to {a.limit}")
+        out.append(f"{INDENT}}}")
+    for t in c.tiers:
+        _comments(t.comments, 1, out)
+        out.append(f"{INDENT}tier {t.level} up to {t.cap} by {t.approver}")
+    for r in c.rules:
+        when = None if r.when == ir.TRUE else r.when
+        _rule(r, f"{r.action} {_set(frozenset(r.options))}{_when(when)}", out)
+    out.append("}")
+
+
+def _fu_body(r: ir.FollowUpRule) -> str:
+    if r.rate is None:
+        return "none"
+    text = f"{r.rate} within {duration(r.window)} after {r.anchor}"
+    if r.by:
+        text += " by " + ", ".join(r.by)
+    if r.via:
+        text += " via " + ", ".join(r.via)
+    return text
+
+
+def _follow_up(f: ir.FollowUp, out: list[str]) -> None:
+    out.append("")
+    _comments(f.comments, 0, out)
+    out.append("follow_up {")
+    for r in f.rules:
+        _rule(r, _fu_body(r) + _when(r.when), out)
+    if f.otherwise is not None:
+        _comments(f.otherwise.comments, 1, out)
+        note = f" note {_str(f.otherwise.note)}" if f.otherwise.note is not None else ""
+        out.append(f"{INDENT}otherwise: {_fu_body(f.otherwise)}{note}")
+    if f.until_satisfied is not None:
+        times = f" at most {f.until_satisfied} times" if f.until_satisfied else ""
+        out.append(f"{INDENT}until satisfied{times}")
+    out.append("}")
+
+
+def _test(t: ir.TestCase, out: list[str]) -> None:
+    out.append("")
+    _comments(t.comments, 0, out)
+    out.append(f"test {_str(t.name)} {{")
+    given = ", ".join(f"{a.name}: {value(a.value)}" for a in t.given)
+    out.append(f"{INDENT}given {{ {given} }}" if given else f"{INDENT}given {{}}")
+    if t.now is not None:
+        out.append(f"{INDENT}now {value(t.now)}")
+    out.append(f"{INDENT}expect {{")
+    for e in t.expect:
+        key = f"deadline {e.arg}" if e.key == "deadline" else e.key
+        out.append(f"{INDENT * 2}{key}: {expected(e.value)}")
+    out.append(f"{INDENT}}}")
+    out.append("}")
+
+
+def _comments(comments: tuple[str, ...], depth: int, out: list[str]) -> None:
+    for c in comments:
+        out.append(f"{INDENT * depth}{c}")
+
+
+# ---------------------------------------------------------------------------- expressions and values
+
+_PREC = {ir.Or: 1, ir.And: 2, ir.Not: 3}
+
+
+def expr(e: ir.Expr, parent: int = 0) -> str:
+    """Print a condition, with parentheses only where precedence needs them."""
+    prec = _PREC.get(type(e), 4)
+    if isinstance(e, ir.Or):
+        text = " or ".join(expr(i, prec) for i in e.items)
+    elif isinstance(e, ir.And):
+        text = " and ".join(expr(i, prec) for i in e.items)
+    elif isinstance(e, ir.Not):
+        text = "not " + expr(e.item, prec)
+    elif isinstance(e, ir.Ref):
+        text = e.name
+    elif isinstance(e, ir.Const):
+        text = value(e.value)
+    elif isinstance(e, ir.Compare):
+        text = f"{expr(e.left)} {e.op} {expr(e.right)}"
+    elif isinstance(e, ir.InSet):
+        text = f"{e.operand.name} {'not in' if e.negated else 'in'} {_set(e.members)}"
+    elif isinstance(e, ir.Has):
+        text = f"{e.operand.name} has {e.quantifier} {_set(e.members)}"
+    elif isinstance(e, ir.Mentions):
+        text = f"{e.operand.name} mentions {e.quantifier} {_set(e.keywords, quote=True)}"
+    elif isinstance(e, ir.Missing):
+        text = f"{e.operand.name} is {'present' if e.negated else 'missing'}"
+    else:
+        raise TypeError(f"not an expression: {e!r}")
+    # `not` binds its operand; nested same-kind and/or would re-flatten differently, so bracket them too.
+    if prec < parent or (prec == parent and prec in (1, 2)):
+        return f"({text})"
+    return text
+
+
+def duration(d: ir.Duration) -> str:
+    unit = d.unit.replace("_", " ")
+    if d.amount == 1:
+        unit = unit[:-1]
+    return f"{d.amount} {unit}"
+
+
+def timing(t: ir.Timing) -> str:
+    if t.kind == "immediately":
+        return "immediately"
+    if t.kind == "for":
+        return f"for {duration(t.duration)}"
+    return f"{duration(t.duration)} {t.kind} {t.anchor}"
+
+
+def value(v) -> str:
+    """Print a literal value so that it parses back to an equal value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, (ir.Money, ir.Percent)):
+        return str(v)
+    if isinstance(v, ir.Duration):
+        return duration(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, frozenset):
+        return _set(v)
+    if isinstance(v, str):
+        return v if _bare(v) else _str(v)
+    raise TypeError(f"not a policy value: {v!r}")
+
+
+def expected(v) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(v) + "]"
+    return value(v)
+
+
+def _bare(s: str) -> bool:
+    return bool(_NAME.match(s)) and s not in _NOT_BARE
+
+
+def _set(members: frozenset, quote: bool = False) -> str:
+    items = sorted(members, key=str)
+    return "{" + ", ".join(_str(m) if quote or not _bare(m) else m for m in items) + "}"
+
+
+def _str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def _when(e: ir.Expr | None) -> str:
+    return f" when {expr(e)}" if e is not None else ""
