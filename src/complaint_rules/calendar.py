@@ -19,7 +19,6 @@ from complaint_rules.ir import DURATION_UNITS, Duration
 __all__ = ["Calendar", "Interval", "calendar", "parse_duration"]
 
 _UTC = dt.timezone.utc
-_MIDNIGHT = dt.time(0, 0)
 _ZERO = dt.timedelta(0)
 _FULL_DAY = dt.timedelta(days=1)
 
@@ -340,8 +339,11 @@ class Calendar:
             day = self._local(day).date()
         elif not isinstance(day, dt.date):
             raise CalendarError(f"expected a date, got {type(day).__name__}")
-        table = self._year(day.year)
-        return bool(table.flags[day.toordinal() - table.base])
+        return self._works(day)
+
+    def _works(self, day: dt.date) -> bool:
+        table = self._years.get(day.year) or self._year(day.year)
+        return table.flags[day.toordinal() - table.base] == 1
 
     def _nth_working(self, day: dt.date, n: int) -> dt.date:
         """The n-th working day after ``day`` (n > 0) or before it (n < 0), ``day`` itself excluded."""
@@ -387,13 +389,13 @@ class Calendar:
 
     def _aware(self, day: dt.date, clock: dt.timedelta) -> dt.datetime:
         # Through UTC so a wall time in a DST gap moves forward by the gap instead of not existing.
-        naive = dt.datetime.combine(day, _MIDNIGHT) + clock
-        return naive.replace(tzinfo=self.tzinfo).astimezone(_UTC).astimezone(self.tzinfo)
+        wall = dt.datetime(day.year, day.month, day.day, tzinfo=self.tzinfo) + clock  # aware + delta: wall clock
+        return wall.astimezone(_UTC).astimezone(self.tzinfo)
 
     def _forward(self, local: dt.datetime) -> tuple[dt.date, dt.timedelta]:
         """The first business moment at or after ``local``."""
         day, clock = local.date(), _clock(local)
-        if self.is_working_day(day):
+        if self._works(day):
             if clock < self._open:
                 return day, self._open
             if clock <= self._close:
@@ -403,7 +405,7 @@ class Calendar:
     def _backward(self, local: dt.datetime) -> tuple[dt.date, dt.timedelta]:
         """The last business moment at or before ``local``."""
         day, clock = local.date(), _clock(local)
-        if self.is_working_day(day):
+        if self._works(day):
             if clock > self._close:
                 return day, self._close
             if clock >= self._open:
@@ -480,10 +482,12 @@ class Calendar:
     def between(self, start: dt.datetime, end: dt.datetime) -> Interval:
         """Elapsed, calendar-day, working-day and business time from ``start`` to ``end``."""
         a, b = self._local(start), self._local(end)
-        if b < a:
+        # Through UTC: Python subtracts and compares datetimes sharing a tzinfo by wall clock, wrong across DST.
+        elapsed = b.astimezone(_UTC) - a.astimezone(_UTC)
+        if elapsed < _ZERO:
             back = self.between(b, a)
-            return Interval(a, b, b - a, -back.calendar_days, -back.working_days, -back.business_time)
-        return Interval(a, b, b - a, (b.date() - a.date()).days, self._working_days(a, b), self._business(a, b))
+            return Interval(a, b, elapsed, -back.calendar_days, -back.working_days, -back.business_time)
+        return Interval(a, b, elapsed, (b.date() - a.date()).days, self._working_days(a, b), self._business(a, b))
 
     def _working_days(self, a: dt.datetime, b: dt.datetime) -> int:
         day, clock = self._forward(a)
@@ -492,7 +496,7 @@ class Calendar:
             return 0
         end_clock = _clock(b)
         count = self._count_working(day.toordinal() + 1, end_day.toordinal())
-        if end_day > day and clock <= end_clock and self.is_working_day(end_day):
+        if end_day > day and clock <= end_clock and self._works(end_day):
             count += 1
         return count
 
@@ -501,13 +505,13 @@ class Calendar:
         a_clock = _clock(a)
         b_clock = _clock(b)
         if first == last:
-            if not self.is_working_day(first):
+            if not self._works(first):
                 return _ZERO
             return max(_ZERO, min(b_clock, self._close) - max(a_clock, self._open))
         total = self._count_working(first.toordinal() + 1, last.toordinal()) * self._day
-        if self.is_working_day(first):
+        if self._works(first):
             total += max(_ZERO, self._close - max(a_clock, self._open))
-        if self.is_working_day(last):
+        if self._works(last):
             total += max(_ZERO, min(b_clock, self._close) - self._open)
         return total
 
@@ -524,6 +528,8 @@ def calendar(
     workdays: Iterable[dt.date | str] = (),
 ) -> Calendar:
     """A shared :class:`Calendar`; equal arguments give the same object, so its tables are built once."""
+    if isinstance(country, str):
+        country = country.strip().upper()
     return _cached(country, _parse_hours(hours), timezone,
                    _parse_dates(holidays, "holiday"), _parse_dates(workdays, "workday"))  # fmt: skip
 

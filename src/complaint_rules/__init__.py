@@ -1,0 +1,53 @@
+"""complaint-rules: complaint-handling procedures as policies that software can run, check, prove and diff."""
+
+from __future__ import annotations
+
+from .errors import (
+    CalendarError,
+    ComplaintRulesError,
+    EvaluationError,
+    PolicyError,
+    PolicyNameError,
+    PolicyStructureError,
+    PolicySyntaxError,
+    PolicyTypeError,
+    RecordError,
+)
+from .policy import Policy, load, loads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CalendarError",
+    "ComplaintRulesError",
+    "EvaluationError",
+    "Policy",
+    "PolicyError",
+    "PolicyNameError",
+    "PolicyStructureError",
+    "PolicySyntaxError",
+    "PolicyTypeError",
+    "RecordError",
+    "__version__",
+    "calendar",
+    "diff",
+    "load",
+    "loads",
+]
+
+
+def __getattr__(name: str):
+    # Heavier parts load on first use, so `import complaint_rules` stays fast.
+    if name == "calendar":
+        from .calendar import calendar
+
+        return calendar
+    if name == "diff":
+        from .diff import diff
+
+        return diff
+    if name == "Decision":
+        from .decision import Decision
+
+        return Decision
+    raise AttributeError(f"module 'complaint_rules' has no attribute {name!r}")

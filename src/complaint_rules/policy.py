@@ -1,0 +1,231 @@
+"""Loading policies: front end, overlays, checks; the public :class:`Policy`."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import ir
+from .errors import Diagnostics, PolicyError
+from .frontend import dsl
+from .overlay import merge
+from .printer import print_policy
+from .span import Source, Span
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from .decision import Decision
+
+DSL_SUFFIXES = (".policy",)
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def parse_text(text: str, name: str, format: str = "dsl") -> ir.Policy:
+    """Run one front end on text; no overlays, no checks."""
+    if format == "dsl":
+        return dsl.parse(text, name)
+    if format == "yaml":
+        from .frontend import yaml as yaml_frontend
+
+        return yaml_frontend.parse(text, name)
+    raise ValueError(f"unknown policy format {format!r}; expected 'dsl' or 'yaml'")
+
+
+def format_of(path: str | os.PathLike) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        return "yaml"
+    if suffix in DSL_SUFFIXES:
+        return "dsl"
+    raise ValueError(f"{path}: not a policy file (expected .policy, .yaml or .yml)")
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def parse_file(path: str | os.PathLike, _stack: tuple[Path, ...] = ()) -> tuple[ir.Policy, ir.Policy]:
+    """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked."""
+    path = Path(path)
+    real = path.resolve()
+    text = _read(path)
+    source = parse_text(text, display_path(path), format_of(path))
+    if source.extends is None:
+        return source, source
+    base_path = path.parent / source.extends
+    diagnostics = Diagnostics()
+    extends_span = _extends_span(text, display_path(path)) or source.span
+    if base_path.resolve() in (*_stack, real):
+        chain = " -> ".join(display_path(p) for p in (*_stack, real, base_path.resolve()))
+        diagnostics.add("structure", f"'extends' makes a cycle: {chain}", extends_span)
+        diagnostics.raise_if_any()
+    if not base_path.exists():
+        diagnostics.add("name", f"'extends' names {source.extends!r}, which does not exist", extends_span)
+        diagnostics.raise_if_any()
+    _, base = parse_file(base_path, (*_stack, real))
+    resolved = merge(base, source, diagnostics)
+    diagnostics.raise_if_any()
+    return source, resolved
+
+
+def _extends_span(text: str, name: str) -> Span | None:
+    """Where the ``extends`` clause stands (the IR keeps only its value)."""
+    match = re.search(r"^[ \t]*(extends)\b", text, re.M)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start(1)) + 1
+    column = match.start(1) - (text.rfind("\n", 0, match.start(1)) + 1) + 1
+    end = text.find("\n", match.start(1))
+    end = len(text) if end < 0 else end
+    return Span(Source(name, text), line, column, line, column + (end - match.start(1)))
+
+
+def check_resolved(policy: ir.Policy) -> None:
+    """Run the checker; raise one PolicyError holding every diagnostic."""
+    from . import checker
+    from .record import schema_for
+
+    diagnostics = Diagnostics()
+    diagnostics.extend(checker.check(policy, schema_for(policy)))
+    diagnostics.raise_if_any()
+
+
+def strip_comments(node):
+    """A copy of an IR tree without comments (comments are layout, not meaning)."""
+    if isinstance(node, tuple):
+        return tuple(strip_comments(n) for n in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        if f.name == "span":
+            continue
+        value = getattr(node, f.name)
+        if f.name == "comments":
+            if value:
+                changes["comments"] = ()
+            continue
+        new = strip_comments(value)
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def fingerprint(policy: ir.Policy) -> str:
+    """sha256 of the canonical DSL of a resolved policy without comments and tests: same for DSL and YAML."""
+    canonical = print_policy(strip_comments(dataclasses.replace(policy, tests=())))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Policy:
+    """A loaded, resolved and checked policy, compiled for evaluation.
+
+    Two policies are equal when they mean the same: layout, comments and syntax (DSL or YAML) do not count.
+    """
+
+    def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None):
+        self.source = source
+        self.ir = resolved if resolved is not None else source
+        self.path = path
+        self.fingerprint = fingerprint(self.ir)
+        self._compiled = None
+
+    # -- identity
+    @property
+    def id(self) -> str:
+        return self.ir.header.id
+
+    @property
+    def version(self) -> str | None:
+        return self.ir.header.version
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Policy):
+            return NotImplemented
+        return self.ir == other.ir
+
+    def __hash__(self) -> int:
+        return hash(self.fingerprint)
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.id!r} version={self.version!r} {self.fingerprint[:19]}>"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"source": self.source, "ir": self.ir, "path": self.path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["source"], state["ir"], state["path"])
+
+    # -- printing
+    def to_dsl(self) -> str:
+        """The canonical DSL of the file as written (an overlay stays an overlay)."""
+        return print_policy(self.source)
+
+    def to_yaml(self) -> str:
+        from .yaml_printer import to_yaml
+
+        return to_yaml(self.source)
+
+    def resolved_dsl(self) -> str:
+        """The canonical DSL of the policy with its overlays applied."""
+        return print_policy(self.ir)
+
+    # -- evaluation
+    @property
+    def compiled(self):
+        if self._compiled is None:
+            from .compiler import compile_policy
+
+            self._compiled = compile_policy(self.ir, fingerprint=self.fingerprint)
+        return self._compiled
+
+    def evaluate(self, record: Any, now: dt.datetime | None = None) -> Decision:
+        """Decide a complaint record: level, routes, deadlines, escalations, remedy, follow-up, obligations, trace.
+
+        Raises :class:`~complaint_rules.errors.RecordError` naming the record id and every bad field.
+        """
+        return self.compiled.evaluate(record, now=now)
+
+    def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
+        """The same decision by the tree-walking interpreter (the test oracle; slower)."""
+        return self.compiled.interpret(record, now=now)
+
+    def follow_up_report(self, records: Iterable[Any], period: Any = None):
+        from .followup import follow_up_report
+
+        return follow_up_report(self.compiled, records, period)
+
+
+def load(path: str | os.PathLike) -> Policy:
+    """Load a policy file (.policy or .yaml/.yml), apply its overlays and check it."""
+    source, resolved = parse_file(path)
+    check_resolved(resolved)
+    return Policy(source, resolved, display_path(Path(path)))
+
+
+def loads(text: str, format: str = "dsl", name: str = "<policy>") -> Policy:
+    """Load a policy from text. A policy with ``extends`` needs :func:`load` (paths are relative to its file)."""
+    source = parse_text(text, name, format)
+    if source.extends is not None:
+        raise PolicyError(
+            "a policy with 'extends' must be loaded from a file: use complaint_rules.load(path)", source.span
+        )
+    check_resolved(source)
+    return Policy(source, source, None)
