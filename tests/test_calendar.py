@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from complaint_rules.calendar import Calendar, Interval, calendar, parse_duration
@@ -182,7 +182,7 @@ def test_naive_datetime_rejected_by_between_and_is_working_day(cn):
     [
         ({"country": "XX"}, "unknown calendar 'XX'"),
         ({"hours": "9-18"}, "expected 'HH:MM-HH:MM'"),
-        ({"hours": "18:30-09:00"}, "opening must be before closing"),
+        ({"hours": "18:30-09:00"}, "opening must come before closing"),
         ({"hours": "25:00-26:00"}, "not a time of day"),
         ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
         ({"holidays": ["2026-13-01"]}, "invalid holiday date"),
@@ -289,9 +289,11 @@ def test_threads_agree_with_a_single_thread():
     [
         ("30 minutes", 30, "minutes"), ("1 minute", 1, "minutes"), ("30min", 30, "minutes"),
         ("2 hours", 2, "hours"), ("1 hour", 1, "hours"), ("2h", 2, "hours"),
-        ("4 business hours", 4, "business_hours"), ("1 business hour", 1, "business_hours"), ("8bh", 8, "business_hours"),
+        ("4 business hours", 4, "business_hours"), ("1 business hour", 1, "business_hours"),
+        ("8bh", 8, "business_hours"),
         ("1 day", 1, "days"), ("3 days", 3, "days"), ("3d", 3, "days"),
-        ("1 working day", 1, "working_days"), ("2 working days", 2, "working_days"), ("1wd", 1, "working_days"),
+        ("1 working day", 1, "working_days"), ("2 working days", 2, "working_days"),
+        ("1wd", 1, "working_days"),
         ("2 business days", 2, "working_days"),
         ("1 week", 1, "weeks"), ("2 weeks", 2, "weeks"), ("2w", 2, "weeks"),
         ("1 month", 1, "months"), ("6 months", 6, "months"), ("1mo", 1, "months"),
@@ -355,14 +357,17 @@ def test_business_hours_are_counted_back_by_between(cn, start, n):
 
 
 @settings(max_examples=100, deadline=None)
-@given(day=st.dates(dt.date(2025, 1, 1), dt.date(2026, 11, 30)), minute=st.integers(1, 9 * 60), n=st.integers(1, 10))
+@given(
+    day=st.dates(dt.date(2025, 1, 1), dt.date(2026, 11, 30)),
+    minute=st.integers(1, 540),
+    n=st.integers(1, 9),
+)
 def test_a_working_day_is_a_day_of_business_hours_inside_hours(day, minute, n):
     # Just after opening to closing: from 09:00 itself, 9 business hours end at 18:00 the same day, the
     # same business moment as the next day's 09:00 that 1 working day gives, but a different instant.
     cal = calendar("CN", hours="09:00-18:00", timezone="Asia/Shanghai")
     start = dt.datetime.combine(day, dt.time(9), SHANGHAI) + dt.timedelta(minutes=minute)
-    if not cal.is_working_day(day):
-        return
+    assume(cal.is_working_day(day))
     due = cal.add(start, Duration(n, "working_days"))
     assert due == cal.add(start, Duration(9 * n, "business_hours"))
     assert cal.subtract(due, Duration(n, "working_days")) == start

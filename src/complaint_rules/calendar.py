@@ -72,7 +72,8 @@ def parse_duration(text: str) -> Duration:
 def _as_duration(duration: Duration | str) -> Duration:
     if isinstance(duration, Duration):
         if duration.unit not in DURATION_UNITS:
-            raise ValueError(f"invalid duration unit {duration.unit!r}; expected one of {', '.join(DURATION_UNITS)}")
+            units = ", ".join(DURATION_UNITS)
+            raise ValueError(f"invalid duration unit {duration.unit!r}; expected one of {units}")
         return duration
     return parse_duration(duration)
 
@@ -114,9 +115,9 @@ def _source(country: str) -> _Source:
             f"unknown calendar {country!r}: use a country code known to the holidays package "
             "(e.g. 'CN', 'US', 'US-CA') or 'NONE' for plain weekdays"
         ) from None
-    cls = type(table)
-    return _Source("holidays", table.country, subdiv or None, cls.start_year, cls.end_year,
-                   f"holidays {holidays.__version__}")  # fmt: skip
+    # Releases before start_year/end_year existed computed every year by rule within this range.
+    first, last = getattr(table, "start_year", 1901), getattr(table, "end_year", 2100)
+    return _Source("holidays", table.country, subdiv or None, first, last, f"holidays {holidays.__version__}")
 
 
 def _official_flags(source: _Source, year: int) -> bytearray:
@@ -181,7 +182,7 @@ def _parse_hours(hours: str | tuple[dt.time, dt.time] | None) -> tuple[dt.time, 
     if isinstance(hours, str):
         match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", hours)
         if match is None:
-            raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM', e.g. '09:00-18:30'")
+            raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM'")
         try:
             a, b, c, d = (int(g) for g in match.groups())
             opening, closing = dt.time(a, b), dt.time(c, d)
@@ -190,11 +191,11 @@ def _parse_hours(hours: str | tuple[dt.time, dt.time] | None) -> tuple[dt.time, 
     elif isinstance(hours, tuple) and len(hours) == 2 and all(isinstance(t, dt.time) for t in hours):
         opening, closing = hours
         if opening.tzinfo is not None or closing.tzinfo is not None:
-            raise CalendarError("business hours are wall-clock times in the calendar's time zone, without tzinfo")
+            raise CalendarError("business hours are wall-clock times of the calendar's zone: drop tzinfo")
     else:
-        raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM' or a (time, time) pair")
+        raise CalendarError(f"invalid business hours {hours!r}: expected 'HH:MM-HH:MM' or (time, time)")
     if opening >= closing:
-        raise CalendarError(f"invalid business hours {hours!r}: opening must be before closing (no overnight hours)")
+        raise CalendarError(f"invalid business hours {hours!r}: opening must come before closing")
     return (opening, closing)
 
 
@@ -384,12 +385,12 @@ class Calendar:
         if not isinstance(when, dt.datetime):
             raise CalendarError(f"expected a timezone-aware datetime, got {type(when).__name__} {when!r}")
         if when.tzinfo is None or when.utcoffset() is None:
-            raise CalendarError(f"naive datetime {when.isoformat()}: calendar arithmetic needs a time zone offset")
+            raise CalendarError(f"naive datetime {when.isoformat()}: calendar arithmetic needs a UTC offset")
         return when.astimezone(self.tzinfo)
 
     def _aware(self, day: dt.date, clock: dt.timedelta) -> dt.datetime:
         # Through UTC so a wall time in a DST gap moves forward by the gap instead of not existing.
-        wall = dt.datetime(day.year, day.month, day.day, tzinfo=self.tzinfo) + clock  # aware + delta: wall clock
+        wall = dt.datetime(day.year, day.month, day.day, tzinfo=self.tzinfo) + clock  # wall-clock addition
         return wall.astimezone(_UTC).astimezone(self.tzinfo)
 
     def _forward(self, local: dt.datetime) -> tuple[dt.date, dt.timedelta]:
@@ -430,7 +431,8 @@ class Calendar:
         try:
             return getattr(self, _SHIFTS[unit])(local, amount)
         except (OverflowError, ValueError) as exc:
-            raise CalendarError(f"{amount} {unit.replace('_', ' ')} from {local.isoformat()} is out of range") from exc
+            text = f"{amount} {unit.replace('_', ' ')}"
+            raise CalendarError(f"{text} from {local.isoformat()} is out of range") from exc
 
     def _shift_minutes(self, local: dt.datetime, n: int) -> dt.datetime:
         return (local.astimezone(_UTC) + dt.timedelta(minutes=n)).astimezone(self.tzinfo)
@@ -482,12 +484,13 @@ class Calendar:
     def between(self, start: dt.datetime, end: dt.datetime) -> Interval:
         """Elapsed, calendar-day, working-day and business time from ``start`` to ``end``."""
         a, b = self._local(start), self._local(end)
-        # Through UTC: Python subtracts and compares datetimes sharing a tzinfo by wall clock, wrong across DST.
+        # Through UTC: Python subtracts datetimes sharing a tzinfo by wall clock, wrong across DST.
         elapsed = b.astimezone(_UTC) - a.astimezone(_UTC)
         if elapsed < _ZERO:
             back = self.between(b, a)
             return Interval(a, b, elapsed, -back.calendar_days, -back.working_days, -back.business_time)
-        return Interval(a, b, elapsed, (b.date() - a.date()).days, self._working_days(a, b), self._business(a, b))
+        days = (b.date() - a.date()).days
+        return Interval(a, b, elapsed, days, self._working_days(a, b), self._business(a, b))
 
     def _working_days(self, a: dt.datetime, b: dt.datetime) -> int:
         day, clock = self._forward(a)
