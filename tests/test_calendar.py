@@ -137,6 +137,10 @@ def test_policy_make_up_workday():
     assert cal.add(at(2026, 12, 25, 18), "1bh") == at(2026, 12, 27, 9, 30)
 
 
+def test_a_single_date_needs_no_list():
+    assert Calendar("NONE", holidays="2026-12-24").holidays == (dt.date(2026, 12, 24),)
+
+
 def test_same_date_holiday_and_workday_is_rejected():
     with pytest.raises(CalendarError, match="2026-12-24 is declared both"):
         Calendar("CN", holidays=["2026-12-24"], workdays=[dt.date(2026, 12, 24)])
@@ -315,6 +319,7 @@ def test_parse_duration(text, amount, unit):
         ("day", "expected '<whole number> <unit>'"),
         ("2 hours later", "unknown unit 'hours later'"),
         (None, "invalid duration None"),
+        (["1 day"], "invalid duration"),
     ],
 )
 def test_parse_duration_rejects(text, message):

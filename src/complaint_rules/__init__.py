@@ -15,9 +15,13 @@ from .errors import (
 )
 from .policy import Policy, load, loads
 
+# The factory shadows the submodule of the same name on purpose: `complaint_rules.calendar("CN", ...)`.
+from .calendar import Calendar, calendar  # noqa: E402  (after .policy, which must not depend on it)
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Calendar",
     "CalendarError",
     "ComplaintRulesError",
     "EvaluationError",
@@ -38,10 +42,6 @@ __all__ = [
 
 def __getattr__(name: str):
     # Heavier parts load on first use, so `import complaint_rules` stays fast.
-    if name == "calendar":
-        from .calendar import calendar
-
-        return calendar
     if name == "diff":
         from .diff import diff
 

@@ -9,8 +9,9 @@ import datetime as dt
 import re
 from array import array
 from dataclasses import dataclass
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from complaint_rules.errors import CalendarError
@@ -47,11 +48,15 @@ _EXPECTED = (
 )
 
 
-@lru_cache(maxsize=512)
 def parse_duration(text: str) -> Duration:
     """Parse ``"1 working day"``, ``"2h"``, ``"3 business hours"`` or ``"immediately"`` into a Duration."""
     if not isinstance(text, str):
         raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
+    return _parse_duration(text)
+
+
+@lru_cache(maxsize=512)
+def _parse_duration(text: str) -> Duration:
     norm = " ".join(text.lower().split())
     if norm == "immediately":
         return Duration(0, "minutes")
@@ -201,7 +206,7 @@ def _parse_hours(hours: str | tuple[dt.time, dt.time] | None) -> tuple[dt.time, 
 
 def _parse_dates(values: Iterable[dt.date | str], what: str) -> tuple[dt.date, ...]:
     out = set()
-    for value in values:
+    for value in (values,) if isinstance(values, (str, dt.date)) else values:
         if isinstance(value, str):
             try:
                 value = dt.date.fromisoformat(value)

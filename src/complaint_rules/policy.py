@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,25 +61,36 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def parse_file(path: str | os.PathLike, _stack: tuple[Path, ...] = ()) -> tuple[ir.Policy, ir.Policy]:
-    """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked."""
+def parse_file(
+    path: str | os.PathLike, _stack: tuple[Path, ...] = (), read: Callable[[Path], str] | None = None
+) -> tuple[ir.Policy, ir.Policy]:
+    """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked.
+
+    ``read`` reads a file's text (the default reads the file system; ``diff`` reads git revisions).
+    """
     path = Path(path)
-    real = path.resolve()
-    text = _read(path)
-    source = parse_text(text, display_path(path), format_of(path))
+    read = read or _read
+    real = path.resolve() if read is _read else path
+    text = read(path)
+    source = parse_text(text, display_path(path) if read is _read else str(path), format_of(path))
     if source.extends is None:
         return source, source
     base_path = path.parent / source.extends
+    if read is not _read:
+        base_path = Path(os.path.normpath(base_path))
+    base_real = base_path.resolve() if read is _read else base_path
     diagnostics = Diagnostics()
-    extends_span = _extends_span(text, display_path(path)) or source.span
-    if base_path.resolve() in (*_stack, real):
-        chain = " -> ".join(display_path(p) for p in (*_stack, real, base_path.resolve()))
+    extends_span = _extends_span(text, display_path(path) if read is _read else str(path)) or source.span
+    if base_real in (*_stack, real):
+        chain = " -> ".join(str(p) for p in (*_stack, real, base_real))
         diagnostics.add("structure", f"'extends' makes a cycle: {chain}", extends_span)
         diagnostics.raise_if_any()
-    if not base_path.exists():
+    try:
+        _, base = parse_file(base_path, (*_stack, real), read)
+    except FileNotFoundError:
         diagnostics.add("name", f"'extends' names {source.extends!r}, which does not exist", extends_span)
         diagnostics.raise_if_any()
-    _, base = parse_file(base_path, (*_stack, real))
+        raise
     resolved = merge(base, source, diagnostics)
     diagnostics.raise_if_any()
     return source, resolved
