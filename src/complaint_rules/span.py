@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 
@@ -44,9 +45,16 @@ class Span:
         text = self.source.line(self.line)
         if not text:
             return head
-        width = 1
+        start = min(self.column - 1, len(text))
+        end = start + 1
         if self.end_line == self.line and self.end_column and self.end_column > self.column:
-            width = self.end_column - self.column
-        width = max(1, min(width, len(text) - self.column + 1))
-        caret = " " * (self.column - 1) + "^" + "~" * (width - 1)
+            end = self.end_column - 1
+        end = max(start + 1, min(end, len(text)))
+        # Pad by display width so the caret stays under wide (CJK) characters in a terminal.
+        width = max(1, _width(text[start:end]))
+        caret = " " * _width(text[:start]) + "^" + "~" * (width - 1)
         return f"{head}\n    {text}\n    {caret}"
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -95,7 +95,7 @@ def prune(region: Region) -> Region:
     if len(unique) < 2 or len(unique) > 2000:
         return unique
     # Larger boxes first so that absorption finds its absorber early.
-    unique.sort(key=lambda box: -sum(bin(m).count("1") for m in box))
+    unique.sort(key=lambda box: -sum(m.bit_count() for m in box))
     kept: Region = []
     for box in unique:
         if not any(covers(k, box) for k in kept):

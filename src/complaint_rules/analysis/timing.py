@@ -1,0 +1,198 @@
+"""Due times that can fall before the time they are measured from.
+
+A timed rule (a deadline clock, an escalation or obligation with ``before``/``after``, a follow-up
+window) is measured along a chain of anchors (clocks) down to a record timestamp, its *root*:
+``remind 1 day before first_contact`` with ``first_contact = 2 hours after received_at`` has root
+``received_at`` and falls 22 hours before it. A finding is a due time that can fall before its root
+when the root is an *event* timestamp, something that has happened when the clock starts:
+``received_at``, ``first_contact_at``, ``resolved_at``, ``last_follow_up_at``. A root the policy
+declares itself (``due_at``, ``appointment_at``) may be a scheduled time in the future, and a
+reminder before it is the point ("remind the day before the deadline"), so it is not a finding.
+
+The signed offsets along the chain are added up. Fixed units (minutes, hours, days, weeks) are exact.
+Calendar units are bounded: a month is 28-31 days, a year 365-366, ``n`` working days
+``n..(n+12)`` days (the calendar keeps the time of day), ``n`` business hours ``n`` hours..``ceil(n/h)+13`` days
+(``h`` business hours a day). When the bounds cannot decide, starts on every day of 2026 at several
+times of day are tried on the policy's own calendar; a hit is a finding with that start, no hit is
+reported as not covered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from .. import ir
+from .prove import Finding, ProofReport, Prover
+from .regions import and_regions
+
+_FIXED = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}
+_DAY = 1440
+_SEARCH_YEAR = 2026
+_SEARCH_TIMES = (dt.time(0, 30), dt.time(9, 0), dt.time(12, 0), dt.time(17, 59), dt.time(18, 0), dt.time(20, 0),
+                 dt.time(23, 30))  # fmt: skip
+
+EVENT_FIELDS = ("received_at", "first_contact_at", "resolved_at", "last_follow_up_at")
+
+Term = tuple[int, ir.Duration]  # (+1 after / -1 before, duration)
+
+
+def _bounds(term: Term, day_hours: float) -> tuple[float, float]:
+    """Lowest and highest length in minutes of a signed duration."""
+    sign, d = term
+    n = d.amount * sign
+    unit = d.unit
+    if unit in _FIXED:
+        lo = hi = abs(n) * _FIXED[unit]
+    elif unit == "months":
+        lo, hi = abs(n) * 28 * _DAY, abs(n) * 31 * _DAY
+    elif unit == "years":
+        lo, hi = abs(n) * 365 * _DAY, abs(n) * 366 * _DAY
+    elif unit == "working_days":
+        lo, hi = abs(n) * _DAY, (abs(n) + 12) * _DAY  # the same clock time n working days on, at least
+    else:  # business hours
+        lo, hi = abs(n) * 60, (math.ceil(abs(n) / day_hours) + 13) * _DAY
+    return (lo, hi) if n >= 0 else (-hi, -lo)
+
+
+def _calendar(policy: ir.Policy):
+    from ..calendar import calendar
+
+    h = policy.header
+    return calendar(h.calendar or "CN", hours=h.hours, timezone=h.timezone or "UTC",
+                    holidays=h.holidays, workdays=h.workdays)  # fmt: skip
+
+
+def _apply(cal, start: dt.datetime, terms: list[Term]) -> dt.datetime:
+    t = start
+    for sign, d in terms:
+        sign = sign if d.amount >= 0 else -sign
+        d = ir.Duration(abs(d.amount), d.unit)
+        t = cal.add(t, d) if sign > 0 else cal.subtract(t, d)
+    return t
+
+
+def _search(policy: ir.Policy, terms: list[Term]) -> tuple[dt.datetime, dt.datetime] | None:
+    """A start on the policy's calendar for which the chain ends before it."""
+    from ..errors import CalendarError
+
+    try:
+        cal = _calendar(policy)
+    except CalendarError:
+        return None
+    day = dt.date(_SEARCH_YEAR, 1, 1)
+    while day.year == _SEARCH_YEAR:
+        for clock in _SEARCH_TIMES:
+            start = dt.datetime.combine(day, clock, tzinfo=cal.tzinfo)
+            try:
+                due = _apply(cal, start, terms)
+            except CalendarError:
+                return None
+            if due < start:
+                return start, due
+        day += dt.timedelta(days=1)
+    return None
+
+
+def _items(policy: ir.Policy):
+    """(block, rule, own signed term, anchor, condition, same-clock earlier rules) of every timed rule."""
+    earlier: dict[str, list[ir.DeadlineRule]] = {}
+    for rule in policy.deadlines:
+        yield "deadlines", rule, (1, rule.duration), rule.anchor, rule.when, list(earlier.get(rule.clock, []))
+        earlier.setdefault(rule.clock, []).append(rule)
+    for block, rules in (("escalate", policy.escalate), ("obligations", policy.obligations)):
+        for rule in rules:
+            t = rule.timing
+            if t.kind in ("before", "after") and t.duration is not None and t.anchor:
+                yield block, rule, (1 if t.kind == "after" else -1, t.duration), t.anchor, rule.when, []
+    if policy.follow_up is not None:
+        for rule in (*policy.follow_up.rules, policy.follow_up.otherwise):
+            if rule is not None and rule.window is not None and rule.anchor:
+                yield "follow_up", rule, (1, rule.window), rule.anchor, rule.when, []
+
+
+def _paths(policy: ir.Policy, schema, anchor: str, seen: tuple[str, ...] = ()):
+    """Chains from an anchor down to a record field: (deadline rules outermost first, root field)."""
+    if anchor in schema:
+        yield [], anchor
+        return
+    rules = [r for r in policy.deadlines if r.clock == anchor]
+    if not rules or anchor in seen:
+        return
+    for rule in rules:
+        for rest, root in _paths(policy, schema, rule.anchor, (*seen, anchor)):
+            yield [rule, *rest], root
+
+
+def check_timings(p: Prover, report: ProofReport) -> None:
+    policy = p.policy
+    hours = policy.header.hours
+    day_hours = 24.0
+    if hours:
+        day_hours = max(1.0, (dt.datetime.combine(dt.date.min, hours[1]) - dt.datetime.combine(dt.date.min, hours[0]))
+                        .total_seconds() / 3600)  # fmt: skip
+    count = 0
+    for block, rule, own, anchor, when, before_me in _items(policy):
+        if anchor in p.schema and (anchor not in EVENT_FIELDS or own[0] * own[1].amount >= 0):
+            continue  # forwards from an event, or a reminder ahead of a scheduled time
+        found_paths = False
+        for chain, root in _paths(policy, p.schema, anchor):
+            found_paths = True
+            count += 1
+            if root not in EVENT_FIELDS:
+                continue
+            terms = [(1, r.duration) for r in reversed(chain)] + [own]
+            if all(sign * d.amount >= 0 for sign, d in terms):
+                continue
+            lo = sum(_bounds(t, day_hours)[0] for t in terms)
+            if lo >= 0:
+                continue
+            _check_chain(p, report, block, rule, terms, chain, root, when, before_me)
+        if not found_paths and anchor not in p.schema:
+            report.uncovered.append(f"{block} rule {rule.id!r}: anchor {anchor!r} is neither a clock nor a field")
+    report.checked.append(f"timings: {count} anchor chains")
+
+
+def _check_chain(p: Prover, report, block, rule, terms, chain, root, when, before_me) -> None:
+    region = and_regions(p.region(when), p.space.compile(ir.Missing(ir.Ref(root), negated=True)))
+    negatives = [b for r in before_me for b in p.region(r.when)]
+    for step in chain:  # each clock on the chain must be set by this very rule
+        region = and_regions(region, p.region(step.when))
+        negatives += [b for r in p.policy.deadlines if r.clock == step.clock for b in p.region(r.when)
+                      if _before(p.policy, r, step)]  # fmt: skip
+    box = p.find(region, negatives)
+    if box is None:
+        return
+    if all(d.unit in _FIXED for _, d in terms):
+        start = _default_start(p)
+        total = sum(sign * d.amount * _FIXED[d.unit] for sign, d in terms)
+        due = start + dt.timedelta(minutes=total)
+        hit = (start, due)
+    else:
+        hit = _search(p.policy, terms)
+    via = " -> ".join(f"{s.clock} ({s.id})" for s in chain) or root
+    if hit is None:
+        report.uncovered.append(f"{block} rule {rule.id!r} via {via}: may fall before {root!r} on some calendar "
+                                f"dates; none found in {_SEARCH_YEAR}")  # fmt: skip
+        return
+    start, due = hit
+    overrides = {root: start}
+    if root != "received_at" and "received_at" in p.schema:
+        overrides["received_at"] = start
+    report.findings.append(
+        Finding("timing.before_start", f"{block} rule {rule.id!r} falls due before {root!r}, the time it is "
+                f"measured from (via {via}): {root} = {start.isoformat()} gives {due.isoformat()}", block, rule.id,
+                p.record(box, overrides), rule.span, {"root": root, "start": start.isoformat(),
+                "due": due.isoformat(), "chain": [s.id for s in chain]})
+    )
+
+
+def _before(policy: ir.Policy, a: ir.DeadlineRule, b: ir.DeadlineRule) -> bool:
+    order = {id(r): i for i, r in enumerate(policy.deadlines)}
+    return order[id(a)] < order[id(b)]
+
+
+def _default_start(p: Prover) -> dt.datetime:
+    from .witness import DEFAULT_RECEIVED
+
+    return DEFAULT_RECEIVED

@@ -1,0 +1,91 @@
+"""Compliance diff: what changed between two versions of a policy, and which complaints it affects.
+
+Three layers, each usable alone: :func:`structural_diff` (rules and values, keyed by id),
+:func:`semantic_diff` (regions of the record space whose decision changes, per output, with a
+witness record each) and :func:`impact` (a corpus decided under both). :func:`diff` runs them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from .impact import Impact, impact, read_corpus
+from .report import FORMATS, PolicyDiff
+from .semantic import SemanticChange, analyse, semantic_diff
+from .sources import DiffSourceError, Side, resolve
+from .structural import Change, structural_diff
+from .verify import verify_witnesses
+
+__all__ = [
+    "FORMATS",
+    "Change",
+    "DiffSourceError",
+    "Impact",
+    "PolicyDiff",
+    "SemanticChange",
+    "Side",
+    "analyse",
+    "diff",
+    "impact",
+    "read_corpus",
+    "resolve",
+    "semantic_diff",
+    "structural_diff",
+    "verify_witnesses",
+]
+
+
+def diff(
+    old: Any,
+    new: Any,
+    corpus: str | os.PathLike | Iterable[Any] | None = None,
+    *,
+    columns: str | os.PathLike | None = None,
+    semantic: bool = True,
+    verify: bool = True,
+    now: dt.datetime | None = None,
+) -> PolicyDiff:
+    """Diff two policies (each a Policy, an ``ir.Policy``, a path or a git spec ``REV:path``).
+
+    With ``corpus`` (a JSONL/CSV path, with an optional ``columns`` mapping file, or an iterable of
+    records) the impact layer decides every record under both. ``verify`` evaluates each semantic
+    witness under both policies and records what it got (needs the evaluator).
+    """
+    a, b = resolve(old), resolve(new)
+    result = PolicyDiff(
+        old=a.label,
+        new=b.label,
+        old_fingerprint=a.policy.fingerprint,
+        new_fingerprint=b.policy.fingerprint,
+        structural=structural_diff(a.resolved, b.resolved),
+    )
+    if semantic:
+        changes, notes = semantic_diff(a.resolved, b.resolved)
+        result.semantic = changes
+        result.notes.extend(notes)
+        if verify and changes:
+            result.notes.extend(verify_witnesses(a.policy, b.policy, changes, now=now))
+    if corpus is not None:
+        if isinstance(corpus, (str, os.PathLike)):
+            rows: Iterable[Any] = read_corpus(corpus, columns)
+            name = os.fspath(corpus)
+        else:
+            rows, name = corpus, "<records>"
+        result.impact = impact(a.policy, b.policy, rows, corpus=name, now=now)
+    return result
+
+
+class _CallableModule(types.ModuleType):
+    """Importing this subpackage sets ``complaint_rules.diff`` to the module, shadowing the package's lazy
+    ``diff`` function; calling the module calls the function, so ``complaint_rules.diff(old, new)`` works either way."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> PolicyDiff:
+        return diff(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,330 @@
+"""Impact: decide every record of a corpus under both policies and count what changes, per output.
+
+Streaming: rows are read one at a time and only counters and a few example ids per transition are
+kept, so memory stays bounded whatever the size of the corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ..errors import ComplaintRulesError, RecordError
+
+MAX_EXAMPLES = 3  # record ids kept per transition
+MAX_TRANSITIONS = 25  # distinct transitions kept per output; the rest are counted as "other"
+
+
+class Transition(BaseModel):
+    old: str
+    new: str
+    count: int = 0
+    examples: list[str] = Field(default_factory=list)
+
+
+class OutputImpact(BaseModel):
+    """How many records one output changes for, and how."""
+
+    output: str
+    changed: int = 0
+    transitions: list[Transition] = Field(default_factory=list)
+    other: int = 0  # changed records whose transition was not kept (beyond MAX_TRANSITIONS)
+
+
+class Impact(BaseModel):
+    """The corpus-level effect of the change."""
+
+    corpus: str
+    records: int = 0
+    changed: int = 0
+    errors: int = 0
+    error_examples: list[str] = Field(default_factory=list)
+    outputs: list[OutputImpact] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- observing decisions
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def authority_text(
+    within_cap: bool | None, within_authority: bool | None, required: str | None, beyond: bool
+) -> str:
+    """The remedy's cap and authority checks as one line (the same words in every layer)."""
+    yes_no = {True: "within", False: "above", None: "n/a"}
+    text = f"cap: {yes_no[within_cap]}; authority: {yes_no[within_authority]}; "
+    return text + ("beyond every authority" if beyond else f"approved by {required or '-'}")
+
+
+def keys(decision: Any) -> dict[str, Any]:
+    """The outputs of a decision that a diff compares, as comparison keys (cheap: no text is built)."""
+    g = _get
+    out: dict[str, Any] = {
+        "level": (g(decision, "level"), g(decision, "level_label")),
+        "routes": frozenset(g(decision, "routes") or ()),
+        "owner": g(decision, "owner"),
+    }
+    for d in g(decision, "deadlines") or ():
+        out["deadline " + g(d, "clock")] = g(d, "due_at")
+    for e in g(decision, "escalations") or ():
+        if g(e, "status") != "inactive":  # listed for the record, not in force
+            out["escalation " + g(e, "rule")] = (g(e, "action"), tuple(g(e, "targets") or ()), g(e, "due_at"))
+    remedy = g(decision, "remedy")
+    if remedy is not None:
+        out["remedy tier"] = (g(remedy, "tier"), g(remedy, "cap"), g(remedy, "approver"))
+        out["remedy authority"] = (
+            g(remedy, "within_cap"),
+            g(remedy, "within_authority"),
+            g(remedy, "required_approver"),
+            g(remedy, "beyond_authority"),
+        )
+        out["remedy options"] = tuple(g(remedy, "options") or ())
+    follow = g(decision, "follow_up")
+    if follow is not None:
+        out["follow_up"] = tuple(g(follow, k) for k in ("status", "rate", "by", "via", "due_at"))
+    for o in g(decision, "obligations") or ():
+        out["obligation " + g(o, "rule")] = (g(o, "action"), tuple(g(o, "by") or ()), g(o, "due_at"))
+    return out
+
+
+def label(decision: Any, output: str) -> str:
+    """What a decision says for one output, as the impact report groups it.
+
+    For deadlines it names the deciding rule, since the due times differ from record to record.
+    """
+    g = _get
+    if output.startswith("deadline "):
+        clock = output.split(" ", 1)[1]
+        d = next((d for d in g(decision, "deadlines") or () if g(d, "clock") == clock), None)
+        if d is None:
+            return "none"
+        return g(d, "rule") if g(d, "due_at") is not None else f"{g(d, 'rule')}: none"
+    if output.startswith(("escalation ", "obligation ")):
+        kind, rule = output.split(" ", 1)
+        items = g(decision, "escalations" if kind == "escalation" else "obligations") or ()
+        item = next((i for i in items if g(i, "rule") == rule and g(i, "status") != "inactive"), None)
+        if item is None:
+            return "none"
+        return f"{g(item, 'action')} {', '.join(g(item, 'targets' if kind == 'escalation' else 'by') or ())}"
+    remedy = g(decision, "remedy")
+    if output == "level":
+        return _show(g(decision, "level"))
+    if output == "routes":
+        return "{" + ", ".join(g(decision, "routes") or ()) + "}"
+    if output == "owner":
+        return _show(g(decision, "owner"))
+    if output == "remedy tier":
+        tier = g(remedy, "tier") if remedy is not None else None
+        return f"{tier}: up to {_show(g(remedy, 'cap'))} by {g(remedy, 'approver')}" if tier else "none"
+    if output == "remedy authority":
+        if remedy is None or g(remedy, "amount") is None:
+            return "no amount claimed"
+        return authority_text(
+            *(
+                g(remedy, k)
+                for k in ("within_cap", "within_authority", "required_approver", "beyond_authority")
+            )
+        )
+    if output == "remedy options":
+        return _show(tuple(g(remedy, "options") or ())) if remedy is not None else "none"
+    if output == "follow_up":
+        f = g(decision, "follow_up")
+        if f is None or g(f, "status") in (None, "none"):
+            return "none"
+        return f"{g(f, 'status')} {_show(g(f, 'rate'))}% by {', '.join(g(f, 'by') or ())} ({g(f, 'rule')})"
+    raise ValueError(f"unknown output {output!r}")
+
+
+def observe(decision: Any) -> dict[str, tuple[Any, str]]:
+    """Every compared output of a decision: name -> (comparison key, label)."""
+    return {name: (key, label(decision, name)) for name, key in keys(decision).items()}
+
+
+def compare(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:
+    """(output, old label, new label) for each output whose key differs between two decisions."""
+    a, b = keys(old), keys(new)
+    for name in dict.fromkeys([*a, *b]):
+        if a.get(name) != b.get(name):
+            la, lb = label(old, name), label(new, name)
+            if la == lb and name.startswith("deadline"):  # same rule, another time
+                lb = f"{lb} (other due time)"
+            elif la == lb:
+                la, lb = f"{la} ({_show(a.get(name))})", f"{lb} ({_show(b.get(name))})"
+            yield name, la, lb
+
+
+# ---------------------------------------------------------------------------- the corpus
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.outputs: dict[str, OutputImpact] = {}
+        self.index: dict[str, dict[tuple[str, str], Transition]] = {}
+
+    def add(self, output: str, old: str, new: str, record_id: str) -> None:
+        impact = self.outputs.get(output)
+        if impact is None:
+            impact = self.outputs[output] = OutputImpact(output=output)
+            self.index[output] = {}
+        impact.changed += 1
+        transitions = self.index[output]
+        t = transitions.get((old, new))
+        if t is None:
+            if len(transitions) >= MAX_TRANSITIONS:
+                impact.other += 1
+                return
+            t = transitions[(old, new)] = Transition(old=old, new=new)
+            impact.transitions.append(t)
+        t.count += 1
+        if len(t.examples) < MAX_EXAMPLES:
+            t.examples.append(record_id)
+
+
+def impact(
+    old: Any,
+    new: Any,
+    records: Iterable[Any],
+    corpus: str = "<records>",
+    now: dt.datetime | None = None,
+    workers: int = 1,
+    chunk: int = 2000,
+) -> Impact:
+    """Decide each record under ``old`` and ``new`` (loaded Policies) and count the changes.
+
+    ``records`` yields dicts, or :class:`~complaint_rules.batch.Row` objects (rows that failed to
+    read are counted as errors). With ``workers > 1`` chunks of records are decided in that many
+    processes; at most a few chunks are in flight, so memory stays bounded.
+    """
+    result = Impact(corpus=corpus)
+    tally = _Tally()
+    chunks = _chunks(records, chunk)
+    if workers <= 1:
+        judge = _Judge(old, new, now)
+        for items in chunks:
+            _merge(result, tally, judge.run(items))
+    else:
+        import concurrent.futures as cf
+        from collections import deque
+
+        with cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(old, new, now)) as pool:
+            pending: deque = deque()
+            for items in chunks:
+                pending.append(pool.submit(_run_worker, items))
+                if len(pending) >= 2 * workers:
+                    _merge(result, tally, pending.popleft().result())
+            while pending:
+                _merge(result, tally, pending.popleft().result())
+    result.outputs = list(tally.outputs.values())
+    return result
+
+
+def _chunks(records: Iterable[Any], size: int) -> Iterator[list[tuple[str, Any]]]:
+    """(record id, raw record or None) in lists of ``size``."""
+    items: list[tuple[str, Any]] = []
+    for n, item in enumerate(records, 1):
+        record = item if isinstance(item, dict) else getattr(item, "record", item)
+        items.append((_rid(item, record, n), record))
+        if len(items) >= size:
+            yield items
+            items = []
+    if items:
+        yield items
+
+
+class _Judge:
+    """Decides records under both policies; coerces once when both read the same schema."""
+
+    def __init__(self, old: Any, new: Any, now: dt.datetime | None):
+        self.a, self.b, self.now = old.compiled, new.compiled, now
+        self.shared = self.a.schema == self.b.schema
+
+    def run(
+        self, items: list[tuple[str, Any]]
+    ) -> tuple[int, list[str], list[tuple[str, str, str, str]], int]:
+        """(records, error ids, changes as (output, old, new, id), changed records)."""
+        errors: list[str] = []
+        changes: list[tuple[str, str, str, str]] = []
+        changed = 0
+        a, b, now = self.a, self.b, self.now
+        for rid, record in items:
+            if record is None:
+                errors.append(rid)
+                continue
+            try:
+                record_id, values = a.coerce(record)
+                da = a.decide(values, record_id, now)
+                if not self.shared:
+                    record_id, values = b.coerce(record)
+                db = b.decide(values, record_id, now)
+            except (RecordError, ComplaintRulesError):
+                errors.append(rid)
+                continue
+            diffs = list(compare(da, db))
+            if diffs:
+                changed += 1
+                changes.extend((o, la, lb, rid) for o, la, lb in diffs)
+        return len(items), errors, changes, changed
+
+
+_WORKER: _Judge | None = None
+
+
+def _init_worker(old: Any, new: Any, now: dt.datetime | None) -> None:
+    global _WORKER
+    _WORKER = _Judge(old, new, now)
+
+
+def _run_worker(items: list[tuple[str, Any]]):
+    assert _WORKER is not None
+    return _WORKER.run(items)
+
+
+def _merge(result: Impact, tally: _Tally, done: tuple) -> None:
+    records, errors, changes, changed = done
+    result.records += records
+    result.changed += changed
+    for rid in errors:
+        _error(result, rid)
+    for output, la, lb, rid in changes:
+        tally.add(output, la, lb, rid)
+
+
+def _rid(item: Any, record: Any, n: int) -> str:
+    rid = getattr(item, "record_id", None)
+    if rid is None and isinstance(record, dict):
+        rid = record.get("id")
+    return str(rid) if rid is not None else f"#{n}"
+
+
+def _error(result: Impact, rid: str) -> None:
+    result.errors += 1
+    if len(result.error_examples) < MAX_EXAMPLES:
+        result.error_examples.append(rid)
+
+
+def read_corpus(path: str | Path, columns: str | Path | None = None) -> Iterator[Any]:
+    """Rows of a JSONL or CSV corpus, streamed, with an optional column mapping file (as for ``eval``)."""
+    from ..batch import ColumnMap, input_kind, read_rows
+
+    mapping = ColumnMap.load(columns) if columns else None
+    kind = input_kind(str(path))
+    with open(path, "rb") as stream:
+        yield from read_rows(stream, kind, mapping)

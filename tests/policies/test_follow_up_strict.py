@@ -1,0 +1,188 @@
+"""The strict follow-up regime (seed 001 part 3) as an overlay of Lychee Garden."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import complaint_rules
+from complaint_rules import ir
+from complaint_rules.policy import parse_file
+
+ROOT = Path(__file__).resolve().parents[2] / "policies" / "property"
+POLICY = ROOT / "follow-up-strict.policy"
+BASE = ROOT / "lychee-garden.policy"
+CST = dt.timezone(dt.timedelta(hours=8))
+RESOLVED = dt.datetime(2026, 12, 2, 10, 0, tzinfo=CST)
+
+
+def at(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return complaint_rules.load(POLICY)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return complaint_rules.load(BASE)
+
+
+def decide(policy, now: str | None = None, **fields):
+    record = {"id": fields.pop("id", "fs-1"), "received_at": at("2026-12-01T10:00"), "resolved_at": RESOLVED} | fields
+    return policy.evaluate(record, now=at(now) if now else None)
+
+
+def obligations(decision) -> dict:
+    return {o.rule: o for o in decision.obligations}
+
+
+def percent(rate) -> Decimal:
+    return Decimal(str(getattr(rate, "value", rate)).rstrip("%"))
+
+
+@pytest.mark.parametrize(
+    "category, rule, due",
+    [
+        # 001 part 3, 一.1, 二.1, 三.1: complaints within 3 days after handling, 100%, administrators together.
+        ("service", "follow_up.otherwise", RESOLVED + dt.timedelta(days=3)),
+        # 001 part 3, 一.2, 二.2: minor repairs within 3 days of completion, 100%.
+        ("in_home_repair", "minor_repair", RESOLVED + dt.timedelta(days=3)),
+        ("public_repair", "minor_repair", RESOLVED + dt.timedelta(days=3)),
+        # 001 part 3, 一.2, 二.2: repair projects within one month.
+        ("repair_project", "repair_project", at("2027-01-02T10:00")),
+        # 001 part 3, 一.3, 二.3: special services after the end (1 week chosen).
+        ("special_service", "special_service", RESOLVED + dt.timedelta(weeks=1)),
+        # 001 part 3, 一.5, 二.5: other services within one week.
+        ("other_service", "other_service", RESOLVED + dt.timedelta(weeks=1)),
+        ("routine_visit", "other_service", RESOLVED + dt.timedelta(weeks=1)),
+    ],
+)
+def test_windows_and_full_rates(policy, category, rule, due):
+    d = decide(policy, category=category, work_order_rating="satisfied", work_order_signed=True)
+    assert d.follow_up.rule == rule
+    assert d.follow_up.status == "required" and percent(d.follow_up.rate) == 100
+    assert d.follow_up.due_at == due
+    assert list(d.follow_up.by) == ["administrator"]  # 001 part 3, 三
+    assert list(d.follow_up.via) == ["visit"]  # 001 part 3, 五.1: face-to-face, on site
+
+
+def test_every_minor_repair_is_followed_up_where_lychee_garden_samples_30_percent(policy, base):
+    # 001 part 3, 二.2 (100% of repairs) against part 1, 4.1(5) (at least 30%): the difference the overlay makes.
+    strict, sampled = [], []
+    for n in range(100):
+        fields = {"id": f"repair-{n}", "category": "in_home_repair", "work_order_rating": "satisfied",
+                  "work_order_signed": True}
+        strict.append(decide(policy, **fields).follow_up.status)
+        sampled.append(decide(base, **fields).follow_up.status)
+    assert set(strict) == {"required"}
+    assert "not_sampled" in sampled
+
+
+def test_community_events_are_followed_up_at_70_percent(policy):
+    # 001 part 3, 一.4, 二.4: events within one month, 70%.
+    statuses = []
+    for n in range(200):
+        d = decide(policy, id=f"event-{n}", category="community_event")
+        assert d.follow_up.rule == "community_event" and percent(d.follow_up.rate) == 70
+        assert d.follow_up.due_at == at("2027-01-02T10:00")
+        statuses.append(d.follow_up.status)
+    assert 0.6 <= statuses.count("required") / len(statuses) <= 0.8
+
+
+def test_special_service_is_also_followed_up_at_mid_term(policy):
+    # 001 part 3, 一.3: at the mid-term of the contract and after its end.
+    midpoint = at("2027-03-01T09:00")
+    d = decide(policy, category="special_service", service_midpoint_at=midpoint)
+    duty = obligations(d)["special_service_midterm"]
+    assert duty.due_at == midpoint and "administrator" in duty.by
+    assert "special_service_midterm" not in obligations(decide(policy, category="service"))
+
+
+def test_still_dissatisfied_means_fix_again_and_follow_up_again(policy):
+    # 001 part 3, 五.2: after a follow-up that left the owner dissatisfied: fix again, follow up again until satisfied.
+    unhappy = [{"at": at("2026-12-03T10:00"), "method": "visit", "satisfied": False}]
+    d = decide(policy, category="service", follow_ups=unhappy)
+    assert "fix_again" in obligations(d)
+    assert d.follow_up.status == "required"
+    happy = [{"at": at("2026-12-03T10:00"), "method": "visit", "satisfied": True}]
+    assert "fix_again" not in obligations(decide(policy, category="service", follow_ups=happy))
+
+
+def test_anonymous_complaints_stay_exempt(policy):
+    # 001 part 2, 七 (inherited): nobody to visit; the result is recorded.
+    d = decide(policy, category="service", anonymous=True)
+    assert d.follow_up.status == "exempt" and "record_anonymous" in obligations(d)
+
+
+def test_the_overlay_changes_only_the_follow_up_regime(policy, base):
+    # Issue 4: written as an overlay so a reviewer sees exactly what differs.
+    a, b = policy.ir, base.ir
+    assert a.classify == b.classify and a.route == b.route
+    assert a.deadlines == b.deadlines and a.escalate == b.escalate and a.compensate == b.compensate
+    assert a.follow_up != b.follow_up
+    assert a.follow_up.until_satisfied is not None and b.follow_up.until_satisfied is None
+    changed = {o.id for o in a.obligations} ^ {o.id for o in b.obligations}
+    assert changed == {"special_service_midterm", "fix_again"}
+    replaced = {o.id for o in a.obligations if o in b.obligations}
+    assert "follow_up_record" not in replaced and "quote_and_consent" in replaced
+    # The source file restates only what differs.
+    source, _ = parse_file(POLICY)
+    assert source.classify is None and source.route is None and source.deadlines == ()
+    assert {f.name for f in source.record} == {"category", "service_midpoint_at"}
+    assert set(dataclasses.asdict(source.header)) and source.extends == "lychee-garden.policy"
+
+
+def test_embedded_tests_pass(policy):
+    from complaint_rules.runner import run_tests
+
+    assert [m for r in run_tests(policy) for m in r.messages()] == []
+
+
+def test_every_rule_is_exercised(policy):
+    # Issue 4: every rule of the resolved policy (inherited ones included) is exercised by a test.
+    records = [
+        {"category": "service", "severity": "complex"},
+        {"category": "public_repair", "hazards": ["fire"], "resolved_at": None},
+        {"category": "service", "external": ["media"]},
+        {"category": "service", "severity": "serious"},
+        {"category": "in_home_repair", "paid": True, "dispatched_at": at("2026-12-01T10:30"),
+         "promised_at": at("2026-12-01T12:00"), "resolved_at": None},
+        {"category": "in_home_repair", "paid": True},
+        {"category": "in_home_greening"},
+        {"category": "public_greening", "owners_affected": 4, "anonymous": True},
+        {"category": "intruding_salespeople", "repeat_count": 1, "new_issue_raised": True},
+        {"category": "mail"},
+        {"category": "repair_project"},
+        {"category": "special_service", "service_midpoint_at": at("2027-03-01T09:00")},
+        {"category": "community_event"},
+        {"category": "other_service"},
+        {"category": "service", "follow_ups": [{"at": at("2026-12-03T10:00"), "method": "visit", "satisfied": False}]},
+    ]
+    seen: set[str] = set()
+    for n, fields in enumerate(records):
+        fields = {k: v for k, v in fields.items()}
+        record = {"id": f"cov-{n}", "received_at": at("2026-12-01T10:00"), "resolved_at": RESOLVED} | fields
+        record = {k: v for k, v in record.items() if v is not None}
+        d = policy.evaluate(record, now=at("2026-12-05T10:00"))
+        seen |= {t.rule for t in d.trace} | set(obligations(d)) | {e.rule for e in d.escalations if e.status != "inactive"}
+        seen |= {x.rule for x in d.deadlines} | {d.follow_up.rule}
+    wanted = {r.id for r in ir.all_rules(policy.ir)} | {"classify.otherwise", "route.otherwise"}
+    assert wanted - seen == set()
+
+
+def test_yaml_form_means_the_same(policy, tmp_path):
+    # Issue 4: the .policy is the source; its YAML conversion (still an overlay) resolves to the same policy.
+    shutil.copy(BASE, tmp_path / BASE.name)
+    converted = tmp_path / "follow-up-strict.yaml"
+    converted.write_text(policy.to_yaml(), encoding="utf-8")
+    again = complaint_rules.load(converted)
+    assert again.source.extends == BASE.name
+    assert again == policy and again.fingerprint == policy.fingerprint

@@ -1,0 +1,72 @@
+"""``complaint_rules.testing``: strategies for any policy's records, the decision laws, the pytest plugin."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from complaint_rules import load
+from complaint_rules.record import coerce, schema_for
+from complaint_rules.testing import assert_decision_properties, check_policy_properties, records
+
+ROOT = Path(__file__).parent.parent
+BUNDLED = sorted((ROOT / "policies").rglob("*.policy"))
+DEALER = ROOT / "policies" / "automotive" / "svw-dealer.policy"
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_bundled_policies_obey_the_decision_laws(path: Path) -> None:
+    check_policy_properties(path, max_examples=40, now=dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_generated_records_are_valid_for_the_schema(data) -> None:
+    policy = load(DEALER)
+    record = data.draw(records(policy))
+    rid, values = coerce(schema_for(policy.ir), record)  # raises RecordError on a bad field
+    assert rid == record["id"]
+    received = values["received_at"]
+    assert received.utcoffset() is not None
+    for name in ("first_contact_at", "resolved_at"):
+        if values.get(name) is not None:
+            assert values[name] >= received
+
+
+def test_boundaries_reach_the_policys_own_constants() -> None:
+    policy = load(DEALER)
+    seen: set = set()
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(records(policy))
+    def collect(record):
+        seen.add(("departments", record.get("departments")))
+        seen.add(("missing resolved_at", "resolved_at" not in record))
+
+    collect()
+    # `departments >= 2` is in the policy: 1, 2 and 3 are all drawn; an optional field is sometimes left out.
+    assert {("departments", 1), ("departments", 2), ("departments", 3)} <= seen
+    assert ("missing resolved_at", True) in seen and ("missing resolved_at", False) in seen
+
+
+def test_a_broken_law_is_reported_with_its_record() -> None:
+    policy = load(DEALER)
+    record = {"id": "x1", "received_at": "2026-12-01T10:00+08:00", "category": "sales_service"}
+    decision = policy.evaluate(record)
+    assert_decision_properties(policy, record, decision, policy.evaluate(record))
+    no_route = decision.model_copy(update={"routes": ()})
+    with pytest.raises(AssertionError, match="no route"):
+        assert_decision_properties(policy, record, no_route)
+    other = decision.model_copy(update={"level": "nonsense"})
+    with pytest.raises(AssertionError, match="level 'nonsense'"):
+        assert_decision_properties(policy, record, other)
+    with pytest.raises(AssertionError, match="differ"):
+        assert_decision_properties(policy, record, decision, no_route)
+
+
+def test_the_plugin_fixture_runs_the_laws(policy_properties) -> None:
+    policy_properties(ROOT / "policies" / "retail" / "mall.policy", max_examples=10)
