@@ -230,6 +230,7 @@ class Header:
     workdays: tuple[dt.date, ...] = ()
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +361,7 @@ class Compensate:
     rules: tuple[RemedyRule, ...] = ()
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,6 +393,7 @@ class FollowUp:
     until_satisfied: int | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +419,7 @@ class Classify:
     otherwise: str | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,6 +429,7 @@ class Route:
     otherwise: tuple[str, ...] | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
 # ---------------------------------------------------------------------------- tests
@@ -479,6 +484,7 @@ class TestCase:
     now: dt.datetime | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
     __test__ = False  # not a pytest class
 

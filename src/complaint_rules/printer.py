@@ -22,7 +22,10 @@ def print_policy(policy: ir.Policy) -> str:
     if policy.extends is not None:
         out += ["", f"extends {_str(policy.extends)}"]
     if policy.drops:
-        out += ["", "drop " + ", ".join(d.id for d in policy.drops)]
+        out.append("")
+        for d in policy.drops:
+            _comments(d.comments, 0, out)
+        out.append("drop " + ", ".join(d.id for d in policy.drops))
     if policy.record:
         out += ["", "record {"]
         for f in policy.record:
@@ -41,6 +44,7 @@ def print_policy(policy: ir.Policy) -> str:
         out.append(f"classify {c.hit} {{")
         for r in c.rules:
             _rule(r, f"{expr(r.when)} -> {r.level}", out)
+        _comments(c.trailing, 1, out)
         if c.otherwise is not None:
             out.append(f"{INDENT}otherwise -> {c.otherwise}")
         out.append("}")
@@ -51,6 +55,7 @@ def print_policy(policy: ir.Policy) -> str:
         out.append(f"route {r0.hit} {{")
         for r in r0.rules:
             _rule(r, f"{expr(r.when)} -> {', '.join(r.targets)}", out)
+        _comments(r0.trailing, 1, out)
         if r0.otherwise is not None:
             out.append(f"{INDENT}otherwise -> {', '.join(r0.otherwise)}")
         out.append("}")
@@ -103,6 +108,7 @@ def _header(h: ir.Header, out: list[str]) -> None:
     for key, text in items:
         if text:
             out.append(f"{INDENT}{key} {text}")
+    _comments(h.trailing, 1, out)
     out.append("}")
 
 
@@ -152,6 +158,7 @@ def _compensate(c: ir.Compensate, out: list[str]) -> None:
     for r in c.rules:
         when = None if r.when == ir.TRUE else r.when
         _rule(r, f"{r.action} {_set(frozenset(r.options))}{_when(when)}", out)
+    _comments(c.trailing, 1, out)
     out.append("}")
 
 
@@ -172,6 +179,7 @@ def _follow_up(f: ir.FollowUp, out: list[str]) -> None:
     out.append("follow_up {")
     for r in f.rules:
         _rule(r, _fu_body(r) + _when(r.when), out)
+    _comments(f.trailing, 1, out)
     if f.otherwise is not None:
         _comments(f.otherwise.comments, 1, out)
         note = f" note {_str(f.otherwise.note)}" if f.otherwise.note is not None else ""
@@ -195,6 +203,7 @@ def _test(t: ir.TestCase, out: list[str]) -> None:
         key = f"deadline {e.arg}" if e.key == "deadline" else e.key
         out.append(f"{INDENT * 2}{key}: {expected(e.value)}")
     out.append(f"{INDENT}}}")
+    _comments(t.trailing, 1, out)
     out.append("}")
 
 
