@@ -21,7 +21,7 @@ from pathlib import Path
 
 from complaint_rules import load
 from complaint_rules.batch import read_jsonl
-from complaint_rules.diff import impact
+from complaint_rules.compare import impact
 
 HERE = Path(__file__).resolve().parent
 FIX = HERE.parent / "tests" / "diff_fixtures"

@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from complaint_rules import ir  # noqa: E402
-from complaint_rules.calendar import calendar  # noqa: E402
-from complaint_rules.policy import load  # noqa: E402
-from complaint_rules.record import make_coercer, schema_for  # noqa: E402
+from complaint_rules import ir
+from complaint_rules.calendar import calendar
+from complaint_rules.policy import load
+from complaint_rules.record import make_coercer, schema_for
 
 POLICY = ROOT / "policies" / "automotive" / "svw-dealer.policy"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -93,13 +93,12 @@ def decide_by_hand(record: dict) -> tuple:
     demands = record.get("demands") or ()
     external = record.get("external") or ()
     text = (record.get("description") or "").casefold()
-    if "fire" in hazards or "injury" in hazards or any(w in text for w in FIRE_WORDS):
-        level = "major"
-    elif "engine_replacement" in demands or "gearbox_replacement" in demands:
-        level = "major"
-    elif "exchange_vehicle" in demands or "return_vehicle" in demands:
-        level = "major"
-    elif "consumer_association" in external or "court" in external or "media" in external:
+    if (
+        "fire" in hazards or "injury" in hazards or any(w in text for w in FIRE_WORDS)
+        or "engine_replacement" in demands or "gearbox_replacement" in demands
+        or "exchange_vehicle" in demands or "return_vehicle" in demands
+        or "consumer_association" in external or "court" in external or "media" in external
+    ):
         level = "major"
     elif record.get("cause") in IRRATIONAL:
         level = "irrational"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 from importlib import resources
 
 from hypothesis import strategies as st
@@ -42,11 +41,13 @@ _ALPHABET = st.one_of(
     st.sampled_from("\x00\x07\x85\u2028\ufeff\U0001f600"),
 )
 texts = st.text(_ALPHABET, max_size=12)
-labels = st.one_of(texts, st.sampled_from(("客服部", "一般抱怨", "★★", "null", "yes", "true", "1.10", "- x", "")))
+labels = st.one_of(
+    texts, st.sampled_from(("客服部", "一般抱怨", "★★", "null", "yes", "true", "1.10", "- x", ""))
+)
 
 currencies = st.from_regex(r"[A-Z]{3}", fullmatch=True)
-decimals = st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
-money = st.builds(ir.Money, st.decimals(min_value=-10**6, max_value=10**7, places=2), currencies)
+decimals = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+money = st.builds(ir.Money, st.decimals(min_value=-(10**6), max_value=10**7, places=2), currencies)
 durations = st.builds(ir.Duration, st.integers(0, 1000), st.sampled_from(ir.DURATION_UNITS))
 percents = st.builds(ir.Percent, st.decimals(min_value=0, max_value=100, places=1))
 dates = st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31))
@@ -57,7 +58,7 @@ member_sets = st.frozensets(st.one_of(names, texts), max_size=4)
 # Every kind of literal a condition, a default or a test input can hold.
 values = st.one_of(
     st.booleans(),
-    st.integers(-10**9, 10**9),
+    st.integers(-(10**9), 10**9),
     decimals,
     names,
     texts,
@@ -118,8 +119,11 @@ headers = st.builds(
     effective=st.none() | dates,
     currency=st.none() | currencies,
     calendar=st.none() | st.sampled_from(("CN", "HK", "TW")) | texts,
-    hours=st.none() | st.tuples(st.times().map(lambda t: t.replace(second=0, microsecond=0)),
-                                st.times().map(lambda t: t.replace(second=0, microsecond=0))),
+    hours=st.none()
+    | st.tuples(
+        st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+        st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+    ),
     timezone=st.none() | st.sampled_from(("Asia/Shanghai", "UTC")),
     holidays=st.lists(dates, max_size=3).map(tuple),
     workdays=st.lists(dates, max_size=2).map(tuple),
@@ -151,8 +155,9 @@ def field_decls(draw, name: str) -> ir.FieldDecl:
         "set": st.frozensets(st.sampled_from(members)) if members else st.nothing(),
     }
     default = draw(st.none() | defaults[kind])
-    return ir.FieldDecl(name, ir.FieldType(kind, members, currency), default, draw(st.booleans()),
-                        draw(st.none() | labels))
+    return ir.FieldDecl(
+        name, ir.FieldType(kind, members, currency), default, draw(st.booleans()), draw(st.none() | labels)
+    )
 
 
 @st.composite
@@ -163,7 +168,9 @@ def records(draw) -> tuple[ir.FieldDecl, ...]:
 def named(ids=None):
     """Declared names (units, levels, options) with optional labels, ids unique."""
     id_lists = ids if ids is not None else _unique_names(0, 4)
-    return id_lists.flatmap(lambda ns: st.tuples(*(st.builds(ir.Named, st.just(n), st.none() | labels) for n in ns)))
+    return id_lists.flatmap(
+        lambda ns: st.tuples(*(st.builds(ir.Named, st.just(n), st.none() | labels) for n in ns))
+    )
 
 
 levels = st.lists(st.sampled_from(ir.LEVEL_NAMES), unique=True, max_size=4).map(
@@ -210,25 +217,58 @@ def policies(draw) -> ir.Policy:
     kw["units"] = draw(named())
     kw["levels"] = draw(named(levels))
     if draw(st.booleans()):
-        rules = _many(draw, lambda: ir.ClassifyRule(when=draw(conditions), level=draw(level_names), **_common(draw, ids)))
-        kw["classify"] = ir.Classify(draw(st.sampled_from(("first", "highest"))), rules, draw(st.none() | level_names))
+        rules = _many(
+            draw,
+            lambda: ir.ClassifyRule(when=draw(conditions), level=draw(level_names), **_common(draw, ids)),
+        )
+        kw["classify"] = ir.Classify(
+            draw(st.sampled_from(("first", "highest"))), rules, draw(st.none() | level_names)
+        )
     if draw(st.booleans()):
-        rules = _many(draw, lambda: ir.RouteRule(when=draw(conditions), targets=draw(_names_at_least_one()),
-                                                 **_common(draw, ids)))
-        kw["route"] = ir.Route(draw(st.sampled_from(("first", "all"))), rules, draw(st.none() | _names_at_least_one()))
-    kw["deadlines"] = _many(draw, lambda: ir.DeadlineRule(
-        clock=draw(names), duration=draw(durations), anchor=draw(names), when=draw(optional_conditions),
-        **_common(draw, ids)))
-    kw["escalate"] = _many(draw, lambda: ir.EscalationRule(
-        action=draw(st.sampled_from(("remind", "notify", "escalate"))), targets=draw(_names_at_least_one()),
-        timing=draw(timings), when=draw(optional_conditions), **_common(draw, ids)))
+        rules = _many(
+            draw,
+            lambda: ir.RouteRule(
+                when=draw(conditions), targets=draw(_names_at_least_one()), **_common(draw, ids)
+            ),
+        )
+        kw["route"] = ir.Route(
+            draw(st.sampled_from(("first", "all"))), rules, draw(st.none() | _names_at_least_one())
+        )
+    kw["deadlines"] = _many(
+        draw,
+        lambda: ir.DeadlineRule(
+            clock=draw(names),
+            duration=draw(durations),
+            anchor=draw(names),
+            when=draw(optional_conditions),
+            **_common(draw, ids),
+        ),
+    )
+    kw["escalate"] = _many(
+        draw,
+        lambda: ir.EscalationRule(
+            action=draw(st.sampled_from(("remind", "notify", "escalate"))),
+            targets=draw(_names_at_least_one()),
+            timing=draw(timings),
+            when=draw(optional_conditions),
+            **_common(draw, ids),
+        ),
+    )
     if draw(st.booleans()):
         kw["compensate"] = draw(compensations(ids))
     if draw(st.booleans()):
         kw["follow_up"] = draw(follow_ups(ids))
-    kw["obligations"] = _many(draw, lambda: ir.ObligationRule(
-        action=draw(names), label=draw(st.none() | labels), by=draw(_names_at_least_one()), timing=draw(timings),
-        when=draw(optional_conditions), **_common(draw, ids)))
+    kw["obligations"] = _many(
+        draw,
+        lambda: ir.ObligationRule(
+            action=draw(names),
+            label=draw(st.none() | labels),
+            by=draw(_names_at_least_one()),
+            timing=draw(timings),
+            when=draw(optional_conditions),
+            **_common(draw, ids),
+        ),
+    )
     kw["tests"] = tuple(draw(st.lists(embedded_tests(), max_size=2)))
     return ir.Policy(header=draw(headers), **kw)
 
@@ -241,24 +281,35 @@ def compensations(draw, ids: _Ids) -> ir.Compensate:
         options=draw(named()),
         authority=tuple(ir.Authority(r, draw(money)) for r in roles),
         tiers=tuple(draw(st.lists(st.builds(ir.Tier, level_names, money, names), max_size=3))),
-        rules=_many(draw, lambda: ir.RemedyRule(
-            action=draw(st.sampled_from(("exclude", "prefer"))),
-            options=tuple(sorted(draw(_names_at_least_one()))),
-            when=draw(st.just(ir.TRUE) | conditions),
-            **_common(draw, ids))),
+        rules=_many(
+            draw,
+            lambda: ir.RemedyRule(
+                action=draw(st.sampled_from(("exclude", "prefer"))),
+                options=tuple(sorted(draw(_names_at_least_one()))),
+                when=draw(st.just(ir.TRUE) | conditions),
+                **_common(draw, ids),
+            ),
+        ),
     )
 
 
 def _fu_body(draw) -> dict:
     if draw(st.integers(0, 4)) == 0:
         return {"rate": None}
-    return {"rate": draw(percents), "window": draw(durations), "anchor": draw(names),
-            "by": draw(_unique_names(0, 2)), "via": draw(_unique_names(0, 2))}
+    return {
+        "rate": draw(percents),
+        "window": draw(durations),
+        "anchor": draw(names),
+        "by": draw(_unique_names(0, 2)),
+        "via": draw(_unique_names(0, 2)),
+    }
 
 
 @st.composite
 def follow_ups(draw, ids: _Ids) -> ir.FollowUp:
-    rules = _many(draw, lambda: ir.FollowUpRule(when=draw(optional_conditions), **_fu_body(draw), **_common(draw, ids)))
+    rules = _many(
+        draw, lambda: ir.FollowUpRule(when=draw(optional_conditions), **_fu_body(draw), **_common(draw, ids))
+    )
     otherwise = None
     if draw(st.booleans()):
         otherwise = ir.FollowUpRule(id="follow_up.otherwise", note=draw(st.none() | labels), **_fu_body(draw))
@@ -280,10 +331,14 @@ expected_values = st.one_of(
 @st.composite
 def embedded_tests(draw) -> ir.TestCase:
     given = tuple(ir.Assignment(n, draw(values)) for n in draw(_unique_names(0, 4)))
-    keys = draw(st.lists(st.sampled_from(_EXPECT_PLAIN) | names.map(lambda n: "deadline " + n),
-                         unique=True, max_size=5))
+    keys = draw(
+        st.lists(
+            st.sampled_from(_EXPECT_PLAIN) | names.map(lambda n: "deadline " + n), unique=True, max_size=5
+        )
+    )
     expect = tuple(
-        ir.Expectation("deadline", draw(expected_values), k.split()[1]) if k.startswith("deadline ")
+        ir.Expectation("deadline", draw(expected_values), k.split()[1])
+        if k.startswith("deadline ")
         else ir.Expectation(k, draw(expected_values))
         for k in keys
     )

@@ -32,8 +32,8 @@ def _lines(path: Path) -> list[dict]:
 def test_eval_jsonl_with_good_bad_and_malformed_lines(tmp_path, capsys):
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join([
-        '{"id": "g1", "category": "product_quality", "demands": ["engine_replacement"], '
-        '"received_at": "2026-12-01T10:00:00+08:00"}',
+        ('{"id": "g1", "category": "product_quality", "demands": ["engine_replacement"], '
+         '"received_at": "2026-12-01T10:00:00+08:00"}'),
         '{"id": "b1", "category": "warranty", "claimed_amount": "lots", "received_at": "2026-11-07"}',
         "",
         '{"id": "m1", "category": ',
@@ -179,7 +179,7 @@ def test_explain_bad_record_and_bad_json(tmp_path, capsys):
 # ---------------------------------------------------------------------------- docs/cli.md
 
 OWNED = ("eval", "explain", "test")
-CONSOLE = re.compile(r"^```console\n(.*?)^```", re.S | re.M)
+CONSOLE = re.compile(r"^```console\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def documented_examples() -> list[tuple[str, str, str]]:

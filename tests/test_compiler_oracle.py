@@ -89,7 +89,9 @@ obligations {
 POLICIES = {"full": dsl.parse(FULL, "full.policy"), "mall": dsl.parse(MALL, "mall.policy")}
 COMPILED = {name: compile_policy(p, fingerprint=f"sha256:{name}") for name, p in POLICIES.items()}
 
-ZONES = st.sampled_from([dt.timezone(dt.timedelta(hours=8)), dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))])
+ZONES = st.sampled_from(
+    [dt.timezone(dt.timedelta(hours=8)), dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5))]
+)
 MOMENTS = st.builds(
     lambda day, minute, tz: dt.datetime(2026, 1, 2, tzinfo=tz) + dt.timedelta(days=day, minutes=minute),
     st.integers(0, 320), st.integers(0, 24 * 60 - 1), ZONES,
@@ -179,14 +181,23 @@ def test_generated_records_reach_every_rule(name):
         return check
 
     for rule in ir.all_rules(POLICIES[name]):
-        find(records(compiled), reaches(rule.id), settings=settings(max_examples=2000, database=None, derandomize=True, phases=[Phase.generate]))
+        find(
+            records(compiled),
+            reaches(rule.id),
+            settings=settings(max_examples=2000, database=None, derandomize=True, phases=[Phase.generate]),
+        )
 
 
 def test_compiled_policy_pickles_and_is_immutable():
     compiled = COMPILED["mall"]
     copy = pickle.loads(pickle.dumps(compiled))
     assert isinstance(copy, CompiledPolicy) and copy.ir == compiled.ir and copy.fingerprint == "sha256:mall"
-    record = {"id": "P1", "received_at": "2026-03-02T10:00+08:00", "category": "legal", "claimed_amount": 1500}
+    record = {
+        "id": "P1",
+        "received_at": "2026-03-02T10:00+08:00",
+        "category": "legal",
+        "claimed_amount": 1500,
+    }
     assert copy.evaluate(record) == compiled.evaluate(record)
     with pytest.raises(AttributeError):
         compiled.ir = None  # type: ignore[misc]

@@ -11,7 +11,7 @@ import pytest
 
 import complaint_rules
 from complaint_rules.cli import main
-from complaint_rules.diff import PolicyDiff, diff
+from complaint_rules.compare import PolicyDiff, diff
 
 FIX = Path(__file__).parent / "diff_fixtures"
 ROOT = Path(__file__).parent.parent

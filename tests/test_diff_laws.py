@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from complaint_rules import load
-from complaint_rules.diff import diff
-from complaint_rules.diff.impact import compare
+from complaint_rules.compare import diff
+from complaint_rules.compare.impact import compare
 from complaint_rules.errors import ComplaintRulesError
 from complaint_rules.interpreter import _Env
 from complaint_rules.policy import Policy, parse_text

@@ -203,7 +203,9 @@ def test_deadlines_chain_through_clocks_and_use_working_days(club):
     resolution = next(x for x in d.deadlines if x.clock == "resolution")
     assert (resolution.rule, resolution.anchor) == ("fast_major", "first_reply")
     assert resolution.due_at == at("2026-10-09T17:00+08:00")
-    assert decide(club, received_at="2026-10-09T10:00+08:00").deadline("first_reply") == at("2026-10-10T10:00+08:00")
+    assert decide(club, received_at="2026-10-09T10:00+08:00").deadline("first_reply") == at(
+        "2026-10-10T10:00+08:00"
+    )
 
 
 def test_a_deadline_whose_anchor_is_missing_has_no_due_time(club):
@@ -324,7 +326,11 @@ def test_repeat_until_satisfied_at_most_n_times(club):
 def test_obligations_with_who_and_when(club):
     d = decide(club, paid_repair=True, hazards="injury", resolved_at="2026-11-04T10:00+08:00")
     quote = d.obligation("quote")
-    assert (quote.label, quote.by, quote.due_at) == ("报价并征得同意", ("customer_service",), at("2026-11-02T10:00+08:00"))
+    assert (quote.label, quote.by, quote.due_at) == (
+        "报价并征得同意",
+        ("customer_service",),
+        at("2026-11-02T10:00+08:00"),
+    )
     assert d.obligation("report").due_at == at("2026-11-02T10:00+08:00")
     assert d.obligation("retain").retain_until == at("2028-11-04T10:00+08:00")
     assert d.obligation("plan").due_at is None  # first contact not made yet

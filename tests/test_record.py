@@ -109,7 +109,9 @@ def test_defaults_and_missing_fields():
 
 def test_money_number_takes_the_policy_currency_and_other_currencies_are_refused():
     assert values(claimed_amount=800)["claimed_amount"] == ir.Money(Decimal(800), "CNY")
-    assert values(claimed_amount={"amount": "5", "currency": "cny"})["claimed_amount"] == ir.Money(Decimal(5), "CNY")
+    assert values(claimed_amount={"amount": "5", "currency": "cny"})["claimed_amount"] == ir.Money(
+        Decimal(5), "CNY"
+    )
     assert "USD" in problems({**BASE, "claimed_amount": "10 USD"})["claimed_amount"]
 
 
@@ -145,7 +147,11 @@ def test_every_input_form_gives_the_same_values():
     assert coerce(SCHEMA, DataRecord("C-1", received, "after_sales")) == expected
     model = ComplaintRecord(id="C-1", received_at=received, category="after_sales", claimed_amount="30 CNY")
     rid, v = coerce(SCHEMA, model)
-    assert rid == "C-1" and v["claimed_amount"] == ir.Money(Decimal(30), "CNY") and v["category"] == "after_sales"
+    assert (
+        rid == "C-1"
+        and v["claimed_amount"] == ir.Money(Decimal(30), "CNY")
+        and v["category"] == "after_sales"
+    )
 
 
 def test_integer_ids_are_text():
@@ -157,7 +163,15 @@ def test_integer_ids_are_text():
 
 def test_three_bad_fields_are_reported_together():
     with pytest.raises(RecordError) as info:
-        coerce(SCHEMA, {"id": "C-9", "received_at": "2026-12-01T10:00", "category": "product_qualty", "priority": "many"})
+        coerce(
+            SCHEMA,
+            {
+                "id": "C-9",
+                "received_at": "2026-12-01T10:00",
+                "category": "product_qualty",
+                "priority": "many",
+            },
+        )
     error = info.value
     assert error.record_id == "C-9"
     assert set(error.fields) == {"received_at", "category", "priority"}
@@ -168,7 +182,9 @@ def test_three_bad_fields_are_reported_together():
 
 
 def test_missing_required_fields_and_bad_members():
-    found = problems({"category": "x", "demands": ["engine_replacemnt", 3], "follow_ups": [{"satisfied": "maybe"}]})
+    found = problems(
+        {"category": "x", "demands": ["engine_replacemnt", 3], "follow_ups": [{"satisfied": "maybe"}]}
+    )
     assert found["id"] == "required" and found["received_at"] == "required"
     assert "did you mean 'engine_replacement'?" in found["demands"]
     assert "expected one of sales_service" in found["category"]
@@ -196,7 +212,7 @@ FIELD_NAMES = st.sampled_from([*SCHEMA, FOLLOW_UPS, "id", "received_at", "other"
 def test_any_json_like_input_gives_values_or_a_record_error(raw):
     for form in (raw, json.dumps(raw, allow_nan=True)):
         try:
-            rid, v = coerce(SCHEMA, form)
+            _rid, v = coerce(SCHEMA, form)
         except RecordError as exc:
             assert exc.problems and str(exc)
         else:

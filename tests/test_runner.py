@@ -105,8 +105,8 @@ def test_results_pass_and_fail_with_located_messages(policy_file):
     level_at = _at(POLICY, "level: major", 'test "wrong"')
     assert messages == [
         f'{where}:{level_at}: test "wrong": expected level major, got general',
-        f'{where}:{_at(POLICY, "deadline contact")}: test "wrong": expected deadline contact '
-        "2026-01-05T13:00:00+00:00, got 2026-01-05T12:00:00+00:00",
+        (f'{where}:{_at(POLICY, "deadline contact")}: test "wrong": expected deadline contact '
+         "2026-01-05T13:00:00+00:00, got 2026-01-05T12:00:00+00:00"),
         f'{where}:{_at(POLICY, "follow_up: exempt")}: test "wrong": expected follow_up exempt, got required',
     ]
 

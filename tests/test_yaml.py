@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from strategies_ir import policies
 
 from complaint_rules import ir
 from complaint_rules.cli import main
@@ -21,8 +22,6 @@ from complaint_rules.frontend import yaml as fy
 from complaint_rules.printer import print_policy
 from complaint_rules.schema import json_schema
 from complaint_rules.yaml_printer import to_yaml
-
-from strategies_ir import policies
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "yaml.md"
 
@@ -63,9 +62,9 @@ def test_doc_example_spans_point_into_the_yaml():
     p = fy.parse(yaml_text, "yaml.md")
     rule = p.classify.rules[1]
     line = yaml_text.splitlines()[rule.when.span.line - 1]
-    assert line[rule.when.span.column - 1:].startswith("claimed_amount >= 5000 CNY")
+    assert line[rule.when.span.column - 1 :].startswith("claimed_amount >= 5000 CNY")
     ref = rule.when.items[1].left
-    assert line[ref.span.column - 1:].startswith("repeat_count")
+    assert line[ref.span.column - 1 :].startswith("repeat_count")
     field = p.field("received_at")
     assert yaml_text.splitlines()[field.span.line - 1].strip().startswith("received_at:")
 
@@ -111,7 +110,7 @@ def test_dsl_round_trip(p):
     assert dsl.parse(print_policy(p), "p.policy") == p
 
 
-@pytest.mark.xfail(strict=True, reason="printer drops empty header strings: title \"\" is not printed")
+@pytest.mark.xfail(strict=True, reason='printer drops empty header strings: title "" is not printed')
 def test_dsl_round_trip_keeps_empty_header_strings():
     p = ir.Policy(ir.Header(id="p", title=""))
     assert dsl.parse(print_policy(p)) == p
@@ -164,8 +163,13 @@ def test_damaged_yaml_raises_only_policy_error(p, data):
 
 
 _shapes = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.sampled_from(["x", "yes", "1 day", "a ==", "30%", "enum"])),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.sampled_from(fy.TOP_KEYS + fy.FU_RULE_KEYS), c, max_size=3),
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.sampled_from(["x", "yes", "1 day", "a ==", "30%", "enum"])
+    ),
+    lambda c: (
+        st.lists(c, max_size=3)
+        | st.dictionaries(st.sampled_from(fy.TOP_KEYS + fy.FU_RULE_KEYS), c, max_size=3)
+    ),
     max_leaves=20,
 )
 
@@ -178,16 +182,19 @@ def test_wrong_shapes_raise_only_policy_error(doc):
     _only_policy_errors(yaml.safe_dump(doc))
 
 
-@pytest.mark.parametrize("text", [
-    "policy: " + "[" * 3000 + "]" * 3000,
-    "policy: &a {id: x, title: *a}\n",
-    "drop: &d [*d]\npolicy: {id: x}\n",
-    "policy: {id: \x00}\n",
-    "policy: {id: x}\n---\npolicy: {id: y}\n",
-    "",
-    "- a\n",
-    "policy:\n\tid: x\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "policy: " + "[" * 3000 + "]" * 3000,
+        "policy: &a {id: x, title: *a}\n",
+        "drop: &d [*d]\npolicy: {id: x}\n",
+        "policy: {id: \x00}\n",
+        "policy: {id: x}\n---\npolicy: {id: y}\n",
+        "",
+        "- a\n",
+        "policy:\n\tid: x\n",
+    ],
+)
 def test_hostile_documents_raise_policy_error(text):
     with pytest.raises(PolicyError):
         fy.parse(text, "h.yaml")
@@ -206,7 +213,9 @@ def test_aliased_list_used_twice_is_rejected():
 def test_malformed_yaml_is_a_syntax_error_at_the_problem():
     with pytest.raises(PolicySyntaxError) as info:
         fy.parse("policy:\n  id: x\n  title: [a, b\n", "m.yaml")
-    assert info.value.span.location().startswith("m.yaml:4:") or info.value.span.location().startswith("m.yaml:3:")
+    assert info.value.span.location().startswith("m.yaml:4:") or info.value.span.location().startswith(
+        "m.yaml:3:"
+    )
     assert "malformed YAML" in info.value.message
     assert info.value.render().count("\n") == 2  # message, source line, caret
 
@@ -240,7 +249,7 @@ def test_several_errors_are_collected():
 
 def test_fragment_errors_point_into_quoted_and_plain_scalars():
     plain = head("deadlines:\n  - {id: d, clock: c, within: 2 hourz, after: a}\n")
-    quoted = head("deadlines:\n  - {id: d, clock: c, within: \"2 hourz\", after: a}\n")
+    quoted = head('deadlines:\n  - {id: d, clock: c, within: "2 hourz", after: a}\n')
     for text in (plain, quoted):
         (message,) = errors_of(text)
         column = text.splitlines()[3].index("hourz") + 5
@@ -279,23 +288,32 @@ def test_exempt_follow_up_takes_no_window():
 
 
 def test_yaml_booleans_do_not_leak_into_names_and_values():
-    p = fy.parse(head(
-        "record:\n"
-        "  answer: {type: enum, members: [yes, no, on, off], default: no}\n"
-        "  flag: {type: bool, default: True}\n"
-        "units: {no: null, on: 'On'}\n"
-        "tests:\n"
-        "  - name: t\n"
-        "    given: {answer: yes, flag: false, tags: [no, \"a b\"], n: 1_000, x: 1.5e+3, d: 2026-12-01}\n"
-        "    expect: {level: no}\n"
-    ), "p.yaml")
+    p = fy.parse(
+        head(
+            "record:\n"
+            "  answer: {type: enum, members: [yes, no, on, off], default: no}\n"
+            "  flag: {type: bool, default: True}\n"
+            "units: {no: null, on: 'On'}\n"
+            "tests:\n"
+            "  - name: t\n"
+            '    given: {answer: yes, flag: false, tags: [no, "a b"], n: 1_000, x: 1.5e+3, d: 2026-12-01}\n'
+            "    expect: {level: no}\n"
+        ),
+        "p.yaml",
+    )
     answer = p.field("answer")
     assert answer.type.members == ("yes", "no", "on", "off") and answer.default == "no"
     assert p.field("flag").default is True
     assert [(u.id, u.label) for u in p.units] == [("no", None), ("on", "On")]
     given = {a.name: a.value for a in p.tests[0].given}
-    assert given == {"answer": "yes", "flag": False, "tags": frozenset({"no", "a b"}), "n": 1000,
-                     "x": Decimal("1500.0"), "d": dt.date(2026, 12, 1)}
+    assert given == {
+        "answer": "yes",
+        "flag": False,
+        "tags": frozenset({"no", "a b"}),
+        "n": 1000,
+        "x": Decimal("1500.0"),
+        "d": dt.date(2026, 12, 1),
+    }
     assert p.tests[0].expect == (ir.Expectation("level", "no"),)
 
 
@@ -307,13 +325,16 @@ def test_text_keys_keep_the_text_as_written():
 
 
 def test_quoted_values_are_text_and_plain_values_are_dsl():
-    p = fy.parse(head(
-        "record:\n"
-        "  a: {type: money, default: 5 CNY}\n"
-        "  b: {type: text, default: \"5 CNY\"}\n"
-        "  c: {type: duration, default: 1wd}\n"
-        "  d: {type: datetime, default: 2026-12-01T10:00+08:00}\n"
-    ), "p")
+    p = fy.parse(
+        head(
+            "record:\n"
+            "  a: {type: money, default: 5 CNY}\n"
+            '  b: {type: text, default: "5 CNY"}\n'
+            "  c: {type: duration, default: 1wd}\n"
+            "  d: {type: datetime, default: 2026-12-01T10:00+08:00}\n"
+        ),
+        "p",
+    )
     assert p.field("a").default == ir.Money(Decimal(5), "CNY")
     assert p.field("b").default == "5 CNY"
     assert p.field("c").default == ir.Duration(1, "working_days")
@@ -321,27 +342,39 @@ def test_quoted_values_are_text_and_plain_values_are_dsl():
 
 
 def test_expected_lists_are_sets_except_options_unless_said():
-    p = fy.parse(head(
-        "tests:\n"
-        "  - name: t\n"
-        "    expect:\n"
-        "      routes: [b, a]\n"
-        "      options: [b, a]\n"
-        "      rules: {ordered: [b, a]}\n"
-        "      obligations: {set: [b, a]}\n"
-        "      deadline first_contact: none\n"
-    ), "p")
+    p = fy.parse(
+        head(
+            "tests:\n"
+            "  - name: t\n"
+            "    expect:\n"
+            "      routes: [b, a]\n"
+            "      options: [b, a]\n"
+            "      rules: {ordered: [b, a]}\n"
+            "      obligations: {set: [b, a]}\n"
+            "      deadline first_contact: none\n"
+        ),
+        "p",
+    )
     values = [(e.key, e.arg, e.value) for e in p.tests[0].expect]
-    assert values == [("routes", None, frozenset("ab")), ("options", None, ("b", "a")),
-                      ("rules", None, ("b", "a")), ("obligations", None, frozenset("ab")),
-                      ("deadline", "first_contact", None)]
+    assert values == [
+        ("routes", None, frozenset("ab")),
+        ("options", None, ("b", "a")),
+        ("rules", None, ("b", "a")),
+        ("obligations", None, frozenset("ab")),
+        ("deadline", "first_contact", None),
+    ]
     assert fy.parse(to_yaml(p)) == p
 
 
 def test_compact_and_full_field_forms_are_the_same():
     compact = fy.parse(head("record:\n  a: money CNY\n  b: enum {x, y}\n  c: set of enum {x}\n"), "p")
-    full = fy.parse(head("record:\n  a: {type: money, currency: CNY}\n  b: {type: enum, members: [x, y]}\n"
-                         "  c: {type: set, members: [x]}\n"), "p")
+    full = fy.parse(
+        head(
+            "record:\n  a: {type: money, currency: CNY}\n  b: {type: enum, members: [x, y]}\n"
+            "  c: {type: set, members: [x]}\n"
+        ),
+        "p",
+    )
     assert compact == full
     assert compact.field("a").type == ir.FieldType("money", (), "CNY")
 
@@ -425,3 +458,14 @@ def test_schema_command_prints_the_schema(capsys, tmp_path):
     assert set(printed["properties"]) == set(fy.TOP_KEYS)
     assert main(["schema", "-o", str(tmp_path / "s.json")]) == 0
     assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8")) == printed
+
+
+def test_bad_plain_values_explain_themselves():
+    def given(v: str) -> str:
+        (message,) = errors_of(head(f"tests:\n  - name: t\n    given: {{x: {v}}}\n"))
+        return message
+
+    assert given("hello world").startswith("p.yaml:5:22: unexpected 'world' (quote the value to write text)")
+    assert given("2026-02-30").startswith("p.yaml:5:16: '2026-02-30' is not a valid date")
+    assert "needs a UTC offset" in given("2026-12-01 10:00:00")
+    assert "not a finite number" in given(".inf")

@@ -43,7 +43,7 @@ __all__ = [
 def __getattr__(name: str):
     # Heavier parts load on first use, so `import complaint_rules` stays fast.
     if name == "diff":
-        from .diff import diff
+        from .compare import diff
 
         return diff
     if name == "Decision":

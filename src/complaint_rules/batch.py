@@ -63,7 +63,7 @@ class ColumnMap:
     def from_dict(cls, data: Any, where: str = "column mapping") -> ColumnMap:
         """Build from JSON data: the full form, or a bare ``{"column": "field"}`` object."""
         if not isinstance(data, dict):
-            raise ValueError(f"{where}: a column mapping is a JSON object")
+            raise ValueError(f"{where}: a column mapping is a JSON object")  # noqa: TRY004 - bad input, exit 2
         known = {"columns", "formats", "values", "timezone", "keep_unmapped"}
         if "columns" not in data and all(isinstance(v, str) for v in data.values()) and not set(data) & known:
             data = {"columns": data}
@@ -152,7 +152,7 @@ def _apply(op: str, value: Any, tz: str | None) -> Any:
         if low in _FALSE:
             return False
         raise ValueError(f"{value!r} is not yes or no")
-    pattern = op[5:] if op.startswith("date:") else op
+    pattern = op.removeprefix("date:")
     try:
         parsed = dt.datetime.strptime(value.strip(), pattern)
     except ValueError:

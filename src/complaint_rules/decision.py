@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -20,12 +20,32 @@ __all__ = [
     "PolicyMeta",
     "Remedy",
     "TraceEntry",
+    "trusted",
 ]
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 EscalationStatus = Literal["pending", "due", "inactive"]
 FollowUpStatus = Literal["required", "exempt", "not_sampled", "none"]
+
+
+def trusted(cls):
+    """A constructor for a frozen model from values already of the right types (the evaluator's fast path).
+
+    Skips re-validation, about 3x cheaper; the oracle test and the JSON round trip keep it honest.
+    """
+    fields_set = set(cls.model_fields)
+    new, put = object.__new__, object.__setattr__
+
+    def make(values: dict) -> Any:
+        model = new(cls)
+        put(model, "__dict__", values)
+        put(model, "__pydantic_fields_set__", fields_set)
+        put(model, "__pydantic_extra__", None)
+        put(model, "__pydantic_private__", None)
+        return model
+
+    return make
 
 
 class PolicyMeta(NamedTuple):

@@ -6,8 +6,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from . import ir
-from .printer import expr, timing
 from .printer import duration as show_duration
+from .printer import expr, timing
 
 if TYPE_CHECKING:
     from .policy import Policy

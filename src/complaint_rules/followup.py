@@ -95,11 +95,24 @@ def parse_period(period: Any, tz: dt.tzinfo) -> tuple[dt.datetime | None, dt.dat
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"invalid period {period!r}: expected 'YYYY', 'YYYY-MM', 'YYYY-MM-DD' or (start, end)") from None
+            raise ValueError(
+                f"invalid period {period!r}: expected 'YYYY', 'YYYY-MM', 'YYYY-MM-DD' or (start, end)"
+            ) from None
         return _midnight(day, tz), _midnight(day + dt.timedelta(days=1), tz)
     if isinstance(period, (tuple, list)) and len(period) == 2:
         bounds = []
         for bound in period:
+            if isinstance(bound, str):
+                try:
+                    bound = (
+                        dt.date.fromisoformat(bound)
+                        if len(bound.strip()) == 10
+                        else dt.datetime.fromisoformat(bound)
+                    )
+                except ValueError:
+                    raise ValueError(
+                        f"invalid period bound {bound!r}: expected an ISO date or date-time"
+                    ) from None
             if isinstance(bound, dt.datetime):
                 if bound.utcoffset() is None:
                     raise ValueError(f"period bound {bound.isoformat()} is naive: give a UTC offset")
@@ -107,7 +120,7 @@ def parse_period(period: Any, tz: dt.tzinfo) -> tuple[dt.datetime | None, dt.dat
             elif isinstance(bound, dt.date):
                 bounds.append(_midnight(bound, tz))
             else:
-                raise ValueError(f"invalid period bound {bound!r}: expected a date or an aware datetime")
+                raise ValueError(f"invalid period bound {bound!r}: expected a date or an aware datetime")  # noqa: TRY004
         return bounds[0], bounds[1]
     raise ValueError(f"invalid period {period!r}: expected 'YYYY', 'YYYY-MM', 'YYYY-MM-DD' or (start, end)")
 
@@ -155,7 +168,9 @@ def follow_up_report(compiled, records: Iterable[Any], period: Any = None) -> Fo
         rid = record_id if record_id is not None else f"#{index}"
         followed = any(_inside(entry.at, start, end) for entry in values[FOLLOW_UPS])
         mandatory = plan.status == "required" or plan.repeat_needed
-        members[plan.rule].append((rid, followed, mandatory, sample_point(policy.header.id, rule.id, record_id)))
+        members[plan.rule].append(
+            (rid, followed, mandatory, sample_point(policy.header.id, rule.id, record_id))
+        )
     quotas = [_quota(rules[rule_id], found) for rule_id, found in members.items()]
     return FollowUpReport(policy_id=policy.header.id, period_start=start, period_end=end,
                           rules=tuple(quotas), errors=tuple(errors))  # fmt: skip

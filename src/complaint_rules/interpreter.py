@@ -46,7 +46,11 @@ def calendar_for(policy: ir.Policy) -> Calendar:
     """The calendar a policy's header describes; no ``calendar`` means plain Monday-Friday weekdays."""
     h = policy.header
     return make_calendar(
-        h.calendar or "NONE", hours=h.hours, timezone=h.timezone or "UTC", holidays=h.holidays, workdays=h.workdays
+        h.calendar or "NONE",
+        hours=h.hours,
+        timezone=h.timezone or "UTC",
+        holidays=h.holidays,
+        workdays=h.workdays,
     )
 
 
@@ -180,7 +184,9 @@ def interpret(
     def hit(rule: Any, block: str) -> None:
         trace.append(TraceEntry(rule=rule.id, block=block, location=location(rule.span), note=rule.note))
 
-    def shift(start: dt.datetime | None, duration: ir.Duration, sign: int, rule_id: str) -> dt.datetime | None:
+    def shift(
+        start: dt.datetime | None, duration: ir.Duration, sign: int, rule_id: str
+    ) -> dt.datetime | None:
         if not isinstance(start, dt.datetime):
             return None
         try:
@@ -207,7 +213,9 @@ def interpret(
                 hit(r, "classify")
         elif block.otherwise is not None:
             level = block.otherwise
-            trace.append(TraceEntry(rule="classify.otherwise", block="classify", location=location(block.span)))
+            trace.append(
+                TraceEntry(rule="classify.otherwise", block="classify", location=location(block.span))
+            )
     env.level = level
     level_label = next((n.label for n in policy.levels if n.id == level), None)
 
@@ -304,7 +312,9 @@ def interpret(
             status = "pending"
         if active:
             hit(r, "escalate")
-        escalations.append(Escalation(rule=r.id, action=r.action, targets=resolve(r.targets), due_at=due, status=status))
+        escalations.append(
+            Escalation(rule=r.id, action=r.action, targets=resolve(r.targets), due_at=due, status=status)
+        )
 
     # remedy
     remedy = None
@@ -323,7 +333,9 @@ def interpret(
         retain = None
         if r.timing.kind == "for" and r.timing.duration is not None:
             resolved_at = values.get("resolved_at")
-            retain = shift(resolved_at if isinstance(resolved_at, dt.datetime) else None, r.timing.duration, 1, r.id)
+            retain = shift(
+                resolved_at if isinstance(resolved_at, dt.datetime) else None, r.timing.duration, 1, r.id
+            )
         obligations.append(Obligation(rule=r.id, action=r.action, label=r.label, by=resolve(r.by),
                                       due_at=timing_due(r.timing, r.id), retain_until=retain))  # fmt: skip
 
@@ -432,6 +444,8 @@ def _follow_up(policy, env: _Env, meta: PolicyMeta, record_id, anchor, shift, re
         due_at=due,
         until_satisfied=limit,
         attempts=attempts,
-        repeat_needed=status == "required" and limit is not None and env.values.get("satisfied") is False
+        repeat_needed=status == "required"
+        and limit is not None
+        and env.values.get("satisfied") is False
         and attempts < limit,
     )

@@ -74,7 +74,10 @@ class ComplaintRecord(BaseModel):
         if isinstance(value, str):
             match = _MONEY_RE.fullmatch(value.strip())
             if match and (match.group(1) or match.group(3)):
-                return {"amount": match.group(2).replace(",", ""), "currency": (match.group(1) or match.group(3))}
+                return {
+                    "amount": match.group(2).replace(",", ""),
+                    "currency": (match.group(1) or match.group(3)),
+                }
         return value
 
 
@@ -94,8 +97,13 @@ STANDARD_FIELDS: tuple[ir.FieldDecl, ...] = (
     _f("description", "text", label="what the customer said"),
     _f("claimed_amount", "money", label="amount claimed"),
     _f("demands", "set", default=frozenset(), label="what the customer demands"),
-    _f("external", "set", ("media", "consumer_association", "court", "regulator"), frozenset(),
-       label="outside parties involved"),  # fmt: skip
+    _f(
+        "external",
+        "set",
+        ("media", "consumer_association", "court", "regulator"),
+        frozenset(),
+        label="outside parties involved",
+    ),
     _f("hazards", "set", ("fire", "injury"), frozenset(), label="hazards"),
     _f("repeat_count", "int", default=0, label="times complained about before"),
     _f("cause", "text", label="cause once known"),
@@ -127,7 +135,9 @@ def schema_for(policy: ir.Policy) -> dict[str, ir.FieldDecl]:
     if currency:
         for name, decl in fields.items():
             if decl.type.kind == "money" and decl.type.currency is None:
-                fields[name] = dataclasses.replace(decl, type=dataclasses.replace(decl.type, currency=currency))
+                fields[name] = dataclasses.replace(
+                    decl, type=dataclasses.replace(decl.type, currency=currency)
+                )
     return fields
 
 
@@ -212,9 +222,7 @@ def _decimal(value: Any) -> Decimal:
 
 def _money(currency: str | None) -> Callable[[Any], ir.Money]:
     def convert(value: Any) -> ir.Money:
-        if type(value) is ir.Money:
-            amount, cur = value.amount, value.currency
-        elif isinstance(value, Amount):
+        if type(value) is ir.Money or isinstance(value, Amount):
             amount, cur = value.amount, value.currency
         elif isinstance(value, Mapping) and "amount" in value:
             amount = _decimal(value["amount"])
@@ -277,10 +285,14 @@ def _datetime(value: Any) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise _Bad(f"expected an ISO 8601 date-time such as 2026-12-01T10:00+08:00, got {_show(value)}") from None
+            raise _Bad(
+                f"expected an ISO 8601 date-time such as 2026-12-01T10:00+08:00, got {_show(value)}"
+            ) from None
     if isinstance(value, dt.datetime):
         if value.tzinfo is None or value.utcoffset() is None:
-            raise _Bad(f"naive date-time {value.isoformat()}: give a UTC offset, e.g. {value.isoformat()}+08:00")
+            raise _Bad(
+                f"naive date-time {value.isoformat()}: give a UTC offset, e.g. {value.isoformat()}+08:00"
+            )
         return value
     raise _Bad(f"expected a date-time such as 2026-12-01T10:00+08:00, got {_show(value)}")
 
@@ -427,7 +439,9 @@ def _load(raw: Any) -> Mapping:
     mapping = _as_mapping(raw)
     if mapping is None:
         kind = type(raw).__name__
-        raise RecordError(None, [("<record>", f"expected a JSON object, dict, pydantic model or dataclass, got {kind}")])
+        raise RecordError(
+            None, [("<record>", f"expected a JSON object, dict, pydantic model or dataclass, got {kind}")]
+        )
     return mapping
 
 
@@ -449,7 +463,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
         mapping = _load(raw)
         try:
             rid = mapping.get("id")
-        except Exception:  # a Mapping whose get misbehaves is still bad input, not a crash
+        except Exception:  # noqa: BLE001 — a Mapping whose get misbehaves is still bad input, not a crash
             raise RecordError(None, [("<record>", "cannot read the record's fields")]) from None
         record_id = rid.strip() if isinstance(rid, str) else str(rid) if type(rid) is int else None
         values: dict[str, Any] = {}
@@ -465,7 +479,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
                 values[name] = convert(value)
             except _Bad as exc:
                 problems.append((name, str(exc)))
-            except Exception as exc:  # belt and braces: bad input never escapes as a raw traceback
+            except Exception as exc:  # noqa: BLE001 — belt and braces: bad input never escapes as a raw traceback
                 problems.append((name, f"cannot read {_show(value)}: {type(exc).__name__}"))
         entries = _follow_ups(mapping.get(FOLLOW_UPS) or (), problems)
         if problems:

@@ -2,7 +2,7 @@
 
 A rule counts as covered when it decided part of an outcome that a passing expectation checked: the
 classify rule that set an expected level, the route rules that gave expected routes, the deadline rule
-(and the rules of the clocks it is anchored on) that set an expected deadline, the follow-up rule of an
+(and the rules of the clocks it is anchored on) that set an expected deadline date-time, the follow-up rule of an
 expected follow-up, the remedy rules that shaped expected options, and every rule that an expectation
 names (``obligations``, ``escalations``, ``rules``).
 """

@@ -132,7 +132,12 @@ def _policy(p: ir.Policy) -> list:
         c = p.classify
         block = [("hit", _text(c.hit))]
         if c.rules:
-            block.append(("rules", _rules(c.rules, lambda r: [("when", _dsl(expr(r.when))), ("level", _quoted(r.level))])))
+            block.append(
+                (
+                    "rules",
+                    _rules(c.rules, lambda r: [("when", _dsl(expr(r.when))), ("level", _quoted(r.level))]),
+                )
+            )
         if c.otherwise is not None:
             block.append(("otherwise", _quoted(c.otherwise)))
         out.append(("classify", _map(block)))
@@ -140,18 +145,45 @@ def _policy(p: ir.Policy) -> list:
         r0 = p.route
         block = [("hit", _text(r0.hit))]
         if r0.rules:
-            block.append(("rules", _rules(r0.rules, lambda r: [("when", _dsl(expr(r.when))), ("to", _names(r.targets))])))
+            block.append(
+                (
+                    "rules",
+                    _rules(r0.rules, lambda r: [("when", _dsl(expr(r.when))), ("to", _names(r.targets))]),
+                )
+            )
         if r0.otherwise is not None:
             block.append(("otherwise", _names(r0.otherwise)))
         out.append(("route", _map(block)))
     if p.deadlines:
-        out.append(("deadlines", _rules(p.deadlines, lambda r: [
-            ("clock", _quoted(r.clock)), ("within", _dsl(duration(r.duration))), ("after", _quoted(r.anchor)),
-            *_when(r.when)])))
+        out.append(
+            (
+                "deadlines",
+                _rules(
+                    p.deadlines,
+                    lambda r: [
+                        ("clock", _quoted(r.clock)),
+                        ("within", _dsl(duration(r.duration))),
+                        ("after", _quoted(r.anchor)),
+                        *_when(r.when),
+                    ],
+                ),
+            )
+        )
     if p.escalate:
-        out.append(("escalate", _rules(p.escalate, lambda r: [
-            ("action", _text(r.action)), ("targets", _names(r.targets)), ("timing", _dsl(timing(r.timing))),
-            *_when(r.when)])))
+        out.append(
+            (
+                "escalate",
+                _rules(
+                    p.escalate,
+                    lambda r: [
+                        ("action", _text(r.action)),
+                        ("targets", _names(r.targets)),
+                        ("timing", _dsl(timing(r.timing))),
+                        *_when(r.when),
+                    ],
+                ),
+            )
+        )
     if p.compensate is not None:
         out.append(("compensate", _map(_compensate(p.compensate))))
     if p.follow_up is not None:
@@ -197,7 +229,11 @@ def _field(f: ir.FieldDecl) -> pyyaml.Node:
     flow = True
     if f.default is not None:
         default = _value(f.default)
-        flow = not isinstance(default, pyyaml.ScalarNode) or default.style is not None or _flow_plain(default.value)
+        flow = (
+            not isinstance(default, pyyaml.ScalarNode)
+            or default.style is not None
+            or _flow_plain(default.value)
+        )
         out.append(("default", default))
     if f.required:
         out.append(("required", _scalar("true", "tag:yaml.org,2002:bool")))
@@ -237,11 +273,35 @@ def _compensate(c: ir.Compensate) -> list:
     if c.authority:
         out.append(("authority", _map([(a.role, _dsl(value(a.limit))) for a in c.authority])))
     if c.tiers:
-        out.append(("tiers", _seq([_map([("level", _quoted(t.level)), ("cap", _dsl(value(t.cap))),
-                                         ("by", _quoted(t.approver))], flow=True) for t in c.tiers], flow=False)))
+        out.append(
+            (
+                "tiers",
+                _seq(
+                    [
+                        _map(
+                            [
+                                ("level", _quoted(t.level)),
+                                ("cap", _dsl(value(t.cap))),
+                                ("by", _quoted(t.approver)),
+                            ],
+                            flow=True,
+                        )
+                        for t in c.tiers
+                    ],
+                    flow=False,
+                ),
+            )
+        )
     if c.rules:
-        out.append(("rules", _rules(c.rules, lambda r: [
-            (r.action, _names(r.options)), *_when(None if r.when == ir.TRUE else r.when)])))
+        out.append(
+            (
+                "rules",
+                _rules(
+                    c.rules,
+                    lambda r: [(r.action, _names(r.options)), *_when(None if r.when == ir.TRUE else r.when)],
+                ),
+            )
+        )
     return out
 
 

@@ -13,7 +13,9 @@ from ..yaml_printer import to_yaml
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="convert a policy between the DSL and YAML", description=__doc__)
-    p.add_argument("path", metavar="PATH", help="a .policy, .yaml or .yml file (the syntax is read from the suffix)")
+    p.add_argument(
+        "path", metavar="PATH", help="a .policy, .yaml or .yml file (the syntax is read from the suffix)"
+    )
     p.add_argument("--to", required=True, choices=("dsl", "yaml"), help="the syntax to write")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
     p.set_defaults(func=run)

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diff import DiffSourceError, diff
+    from ..compare import DiffSourceError, diff
     from ..errors import PolicyError
 
     if args.columns and not args.corpus:

@@ -22,13 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def read_record(path: str) -> dict:
     """One JSON object from a file or stdin; a bad file is a ValueError that names it."""
-    text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: a record is a JSON object, not {type(data).__name__}")
+        raise ValueError(f"{path}: a record is a JSON object, not {type(data).__name__}")  # noqa: TRY004 - exit 2
     return data
 
 

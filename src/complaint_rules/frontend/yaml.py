@@ -6,7 +6,8 @@ scalars and go through :func:`dsl.parse_fragment` at the scalar's position. The 
 ``docs/yaml.md``; the YAML printer is :mod:`complaint_rules.yaml_printer`.
 
 The reading rule for values: a *plain* (unquoted) scalar is DSL (``0 CNY``, ``2 hours``, ``30%``,
-``2026-12-01``, ``true``, a member name such as ``no``); a *quoted* scalar is always text; a sequence is a set.
+``2026-12-01``, ``true``, a member name such as ``no``); a *quoted* scalar is always text; a sequence
+is a set.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from decimal import Decimal
 import yaml as pyyaml
 
 from .. import ir
-from ..errors import Diagnostics, PolicyError, PolicySyntaxError
+from ..errors import Diagnostic, Diagnostics, PolicyError, PolicySyntaxError
 from ..span import Source, Span
 from . import dsl
 
@@ -31,10 +32,34 @@ _POSITION = re.compile(r"(before|after)\s+([a-z_][a-z0-9_]*)\Z")
 _SIMPLE_KINDS = tuple(k for k in ir.FIELD_KINDS if k not in ("enum", "set"))
 _TYPE = re.compile(r"(?:(set\s+of\s+enum|set|enum)\s*(?:\{(.*)\})?|([a-z_]+)(?:\s+([A-Z]{3}))?)\s*\Z", re.S)
 
-TOP_KEYS = ("policy", "extends", "drop", "record", "units", "levels", "classify", "route", "deadlines",
-            "escalate", "compensate", "follow_up", "obligations", "tests")
-HEADER_KEYS = ("id", "title", "version", "effective", "currency", "calendar", "hours", "timezone",
-               "holidays", "workdays")
+TOP_KEYS = (
+    "policy",
+    "extends",
+    "drop",
+    "record",
+    "units",
+    "levels",
+    "classify",
+    "route",
+    "deadlines",
+    "escalate",
+    "compensate",
+    "follow_up",
+    "obligations",
+    "tests",
+)
+HEADER_KEYS = (
+    "id",
+    "title",
+    "version",
+    "effective",
+    "currency",
+    "calendar",
+    "hours",
+    "timezone",
+    "holidays",
+    "workdays",
+)
 FIELD_KEYS = ("type", "members", "currency", "default", "required", "label")
 CLASSIFY_KEYS = ("hit", "rules", "otherwise")
 RULE_COMMON = ("id", "position", "note")
@@ -66,7 +91,8 @@ def parse(text: str, name: str = "<policy>") -> ir.Policy:
     except RecursionError:
         raise PolicySyntaxError("the document is nested too deeply", Span(source, 1, 1)) from None
     reader.diagnostics.raise_if_any()
-    assert policy is not None
+    if policy is None:  # every path to None reports why; this is a safety net
+        raise PolicySyntaxError("not a policy document", Span(source, 1, 1))
     return policy
 
 
@@ -95,9 +121,13 @@ def _compose(text: str, source: Source) -> pyyaml.Node:
     return root
 
 
-_STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
-_NATIVE = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp"}
+_NATIVE = {
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:timestamp",
+}
 _KIND = {pyyaml.ScalarNode: "a scalar", pyyaml.SequenceNode: "a list", pyyaml.MappingNode: "a mapping"}
 
 
@@ -153,7 +183,9 @@ class _Nodes:
     def _once(self, node) -> bool:
         # Aliases share node objects; walking one twice could loop forever or blow up exponentially.
         if id(node) in self._walked:
-            self.error("YAML aliases (*name) of lists and mappings are not supported; write the value out", node)
+            self.error(
+                "YAML aliases (*name) of lists and mappings are not supported; write the value out", node
+            )
             return False
         self._walked.add(id(node))
         return True
@@ -186,8 +218,11 @@ class _Nodes:
         out: dict = {}
         for key, value in self.mapping(node, what):
             if key.value not in allowed:
-                self.error(f"unknown key '{key.value}' in {what}{self.suggest(key.value, allowed)}; "
-                           f"expected one of {', '.join(allowed)}", key)
+                self.error(
+                    f"unknown key '{key.value}' in {what}{self.suggest(key.value, allowed)}; "
+                    f"expected one of {', '.join(allowed)}",
+                    key,
+                )
                 continue
             out[key.value] = value
         for key in required:
@@ -216,15 +251,21 @@ class _Nodes:
         if text is None:
             return None
         if not _NAME.match(text):
-            self.error(f"{what}: {text!r} is not a name (lowercase letters, digits and _, not starting with a digit)",
-                       node)
+            self.error(
+                f"{what}: {text!r} is not a name (a-z, 0-9 and _, not starting with a digit)",
+                node,
+            )
             return None
         return text
 
     def names(self, node, what: str, at_least_one: bool = False, spans: bool = False) -> tuple:
         """A list of names; a single name stands for a list of one."""
         before = len(self.diagnostics)
-        items = [node] if self.is_scalar(node) and not self.is_null(node) else self.sequence(node, f"a list of names for {what}")
+        items = (
+            [node]
+            if self.is_scalar(node) and not self.is_null(node)
+            else self.sequence(node, f"a list of names for {what}")
+        )
         out = []
         for item in items:
             name = self.name(item, f"a name in {what}")
@@ -290,20 +331,23 @@ class _Nodes:
             result = dsl.parse_fragment(node.value, "value", self.source, line, column)
         except PolicyError as exc:
             if node.tag in _NATIVE:
-                return self.native(node, what)
-            self.diagnostics.extend(exc.diagnostics)
+                return self.native(node, what, exc)
+            # Plain text that is not a DSL value is most likely meant as text.
+            first, *rest = exc.diagnostics
+            hint = Diagnostic(first.kind, f"{first.message} (quote the value to write text)", first.span)
+            self.diagnostics.extend([hint, *rest])
             return None
         except RecursionError:
             self.error(f"{what} is nested too deeply", node)
             return None
         return result.value if isinstance(result, ir.Const) else result
 
-    def native(self, node, what: str):
-        """Native YAML scalars the DSL does not read (True, 1_000, 1.5e3, timestamps with a space)."""
+    def native(self, node, what: str, dsl_error: PolicyError):
+        """Native YAML scalars the DSL does not read (True, 1_000, 1.5e+3, timestamps with a space)."""
         try:
             value = pyyaml.constructor.SafeConstructor().construct_object(node, deep=True)
         except (pyyaml.YAMLError, ValueError, TypeError, OverflowError):
-            self.error(f"{what}: {node.value!r} is not a valid value", node)
+            self.diagnostics.extend(dsl_error.diagnostics)  # e.g. 2026-02-30: the DSL says why
             return None
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):
@@ -329,7 +373,9 @@ class _Reader(_Nodes):
         if "extends" in keys:
             kw["extends"] = self.text(keys["extends"], "'extends' (a policy file path)")
         if "drop" in keys:
-            kw["drops"] = tuple(ir.Named(n, span=s) for n, s in self.names(keys["drop"], "'drop'", spans=True))
+            kw["drops"] = tuple(
+                ir.Named(n, span=s) for n, s in self.names(keys["drop"], "'drop'", spans=True)
+            )
         if "record" in keys:
             kw["record"] = self.record(keys["record"])
         for block in ("units", "levels"):
@@ -370,7 +416,10 @@ class _Reader(_Nodes):
             kw["hours"] = self.hours(keys["hours"])
         for key in ("holidays", "workdays"):
             if key in keys:
-                dates = (self.date(n, f"a date in '{key}'") for n in self.sequence(keys[key], f"'{key}' (a list of dates)"))
+                dates = (
+                    self.date(n, f"a date in '{key}'")
+                    for n in self.sequence(keys[key], f"'{key}' (a list of dates)")
+                )
                 kw[key] = tuple(d for d in dates if d is not None)
         ident = self.text(keys["id"], "'id'") if "id" in keys else None
         if ident is None:
@@ -415,8 +464,9 @@ class _Reader(_Nodes):
         if self.is_scalar(node):
             ftype = self.field_type(node, None)
             return ir.FieldDecl(name, ftype, span=self.span(node)) if ftype else None
-        keys = self.keys(node, f"field '{name}' (a type such as 'text', or a mapping)", FIELD_KEYS,
-                         required=("type",))
+        keys = self.keys(
+            node, f"field '{name}' (a type such as 'text', or a mapping)", FIELD_KEYS, required=("type",)
+        )
         if keys is None or "type" not in keys:
             return None
         ftype = self.field_type(keys["type"], keys)
@@ -469,7 +519,9 @@ class _Reader(_Nodes):
                 self.error(f"only money takes a currency, not {kind}", keys["currency"])
             return ir.FieldType(kind, tuple(dict.fromkeys(members)))
         if simple not in _SIMPLE_KINDS:
-            self.error(f"unknown type {simple!r}{self.suggest(simple, (*_SIMPLE_KINDS, 'enum', 'set'))}", node)
+            self.error(
+                f"unknown type {simple!r}{self.suggest(simple, (*_SIMPLE_KINDS, 'enum', 'set'))}", node
+            )
             return None
         if "currency" in keys:
             if currency is not None:
@@ -514,7 +566,7 @@ class _Reader(_Nodes):
             return None
         return {"id": rid, "position": position, "note": note, "span": self.span(node)}
 
-    def when(self, keys: dict, required: bool = False) -> ir.Expr | None:
+    def when(self, keys: dict) -> ir.Expr | None:
         if "when" not in keys:
             return None
         return self.fragment(keys["when"], "cond", "'when' (a condition)")
@@ -568,7 +620,9 @@ class _Reader(_Nodes):
             return "first"
         hit = self.name(keys["hit"], "'hit'")
         if hit is not None and hit not in allowed:
-            self.error(f"{block} takes hit policy {' or '.join(repr(a) for a in allowed)}, not {hit!r}", keys["hit"])
+            self.error(
+                f"{block} takes hit policy {' or '.join(repr(a) for a in allowed)}, not {hit!r}", keys["hit"]
+            )
         return hit or "first"
 
     def rules(self, keys: dict, block: str, method) -> tuple:
@@ -584,25 +638,35 @@ class _Reader(_Nodes):
             return None
         common = self.rule_common(keys, node, "deadline rule")
         clock = self.name(keys["clock"], "'clock'") if "clock" in keys else None
-        duration = self.fragment(keys["within"], "duration", "'within' (a duration)") if "within" in keys else None
-        anchor = self.name(keys["after"], "'after' (a datetime field or a clock)") if "after" in keys else None
+        duration = (
+            self.fragment(keys["within"], "duration", "'within' (a duration)") if "within" in keys else None
+        )
+        anchor = (
+            self.name(keys["after"], "'after' (a datetime field or a clock)") if "after" in keys else None
+        )
         when = self.when(keys)
         if None in (common, clock, duration, anchor) or ("when" in keys and when is None):
             return None
         return ir.DeadlineRule(clock=clock, duration=duration, anchor=anchor, when=when, **common)
 
     def escalation(self, node) -> ir.EscalationRule | None:
-        keys = self.keys(node, "an escalation rule", ESCALATION_KEYS,
-                         required=("id", "action", "targets", "timing"))
+        keys = self.keys(
+            node, "an escalation rule", ESCALATION_KEYS, required=("id", "action", "targets", "timing")
+        )
         if keys is None:
             return None
         common = self.rule_common(keys, node, "escalation rule")
         action = self.name(keys["action"], "'action'") if "action" in keys else None
-        if action is not None and action not in ("remind", "notify", "escalate"):
-            self.error(f"'action' is remind, notify or escalate, not {action!r}{self.suggest(action, ('remind', 'notify', 'escalate'))}",
-                       keys["action"])
+        actions = ("remind", "notify", "escalate")
+        if action is not None and action not in actions:
+            hint = self.suggest(action, actions)
+            self.error(f"'action' is remind, notify or escalate, not {action!r}{hint}", keys["action"])
             action = None
-        targets = self.names(keys["targets"], "'targets' (units or owner)", at_least_one=True) if "targets" in keys else None
+        targets = (
+            self.names(keys["targets"], "'targets' (units or owner)", at_least_one=True)
+            if "targets" in keys
+            else None
+        )
         timing = self.fragment(keys["timing"], "timing", "'timing'") if "timing" in keys else None
         when = self.when(keys)
         if None in (common, action, timing) or not targets or ("when" in keys and when is None):
@@ -667,8 +731,10 @@ class _Reader(_Nodes):
         common = self.rule_common(keys, node, "compensate rule")
         actions = [a for a in ("exclude", "prefer") if a in keys]
         if len(actions) != 1:
-            self.error("a compensate rule has exactly one of 'exclude: [options]' or 'prefer: [options]'",
-                       keys[actions[1]] if len(actions) > 1 else node)
+            self.error(
+                "a compensate rule has exactly one of 'exclude: [options]' or 'prefer: [options]'",
+                keys[actions[1]] if len(actions) > 1 else node,
+            )
             return None
         options = self.names(keys[actions[0]], f"'{actions[0]}' (remedy options)")
         when = self.when(keys) if "when" in keys else ir.Const(True)
@@ -693,15 +759,18 @@ class _Reader(_Nodes):
         rules = self.rules(keys, "follow_up", self.fu_rule)
         otherwise = None
         if "otherwise" in keys and not self.is_null(keys["otherwise"]):
-            okeys = self.keys(keys["otherwise"], "'otherwise' of follow_up", FU_OTHERWISE_KEYS, required=("rate",))
+            okeys = self.keys(
+                keys["otherwise"], "'otherwise' of follow_up", FU_OTHERWISE_KEYS, required=("rate",)
+            )
             if okeys is not None:
                 body = self.fu_body(okeys, keys["otherwise"])
                 note = None
                 if "note" in okeys and not self.is_null(okeys["note"]):
                     note = self.text(okeys["note"], "'note'")
                 if body is not None:
-                    otherwise = ir.FollowUpRule(id="follow_up.otherwise", note=note,
-                                                span=self.span(keys["otherwise"]), **body)
+                    otherwise = ir.FollowUpRule(
+                        id="follow_up.otherwise", note=note, span=self.span(keys["otherwise"]), **body
+                    )
         until = None
         if "until_satisfied" in keys and not self.is_null(keys["until_satisfied"]):
             until = self.until(keys["until_satisfied"])
@@ -775,7 +844,9 @@ class _Reader(_Nodes):
                 now = None
         expect = []
         if "expect" in keys and not self.is_null(keys["expect"]):
-            for key, value in self.mapping(keys["expect"], "'expect' (a mapping of output to expected value)"):
+            for key, value in self.mapping(
+                keys["expect"], "'expect' (a mapping of output to expected value)"
+            ):
                 item = self.expectation(key, value)
                 if item is not None:
                     expect.append(item)
@@ -797,8 +868,11 @@ class _Reader(_Nodes):
             text = "deadline"
         elif text not in EXPECT_KEYS:
             choices = (*EXPECT_KEYS, "deadline")
-            self.error(f"unknown expected output {text!r}{self.suggest(text, choices)}; "
-                       f"expected one of {', '.join(EXPECT_KEYS)}, 'deadline CLOCK'", key)
+            self.error(
+                f"unknown expected output {text!r}{self.suggest(text, choices)}; "
+                f"expected one of {', '.join(EXPECT_KEYS)}, 'deadline CLOCK'",
+                key,
+            )
             return None
         ok, val = self.expected(value, text in ORDERED_EXPECT)
         if not ok:
@@ -806,7 +880,7 @@ class _Reader(_Nodes):
         return ir.Expectation(text, val, arg, span=self.span(key))
 
     def expected(self, node, ordered: bool) -> tuple[bool, object]:
-        """An expected value: ``none``, a value, a list (set or ordered), ``{set: [..]}`` / ``{ordered: [..]}``."""
+        """An expected value: ``none``, a value, a list, ``{set: [..]}`` or ``{ordered: [..]}``."""
         if self.is_null(node) or (self.is_scalar(node) and node.style is None and node.value == "none"):
             return True, None
         if self.is_mapping(node):
@@ -828,4 +902,3 @@ class _Reader(_Nodes):
             return True, tuple(names)
         val = self.value(node, "a set")
         return isinstance(val, frozenset), val
-

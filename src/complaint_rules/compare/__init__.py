@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
-import types
 from collections.abc import Iterable
 from typing import Any
 
@@ -78,14 +76,3 @@ def diff(
             rows, name = corpus, "<records>"
         result.impact = impact(a.policy, b.policy, rows, corpus=name, now=now)
     return result
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this subpackage sets ``complaint_rules.diff`` to the module, shadowing the package's lazy
-    ``diff`` function; calling the module calls the function, so ``complaint_rules.diff(old, new)`` works either way."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> PolicyDiff:
-        return diff(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
