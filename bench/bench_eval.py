@@ -231,10 +231,23 @@ def summary_of(decision) -> tuple:
     return decision.level, tuple(decision.routes), due
 
 
-def timed(decide: Callable[[dict], object], records: list[dict]) -> tuple[list, float]:
-    started = time.perf_counter()
-    results = [decide(r) for r in records]
-    return results, time.perf_counter() - started
+CHUNK = 10_000
+
+
+def timed(decide: Callable[[dict], object], records: list) -> tuple[list, float]:
+    """Results for every record, and seconds per record of the fastest chunk of ``CHUNK``.
+
+    Other processes on a shared machine only ever slow a chunk down, so the fastest chunk (as with
+    ``timeit``'s minimum) is the most faithful measure of the engine itself.
+    """
+    results: list = []
+    best = float("inf")
+    for start in range(0, len(records), CHUNK):
+        chunk = records[start:start + CHUNK]
+        started = time.perf_counter()
+        results.extend([decide(r) for r in chunk])
+        best = min(best, (time.perf_counter() - started) / len(chunk))
+    return results, best
 
 
 def time_loads(paths: list[Path], repeat: int = 5) -> list[tuple[str, float, float]]:
@@ -293,11 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     full_mismatch = sum(1 for a, b, c in zip(compiled, interpreted, decided) if not a == b == c)
 
     print()
+    print(f"records/s of the fastest chunk of {CHUNK:,} records, per engine")
     print(f"{'engine':42} {'records/s':>12} {'vs hand-written':>16}")
-    rate_hand = len(records) / t_hand
+    rate_hand = 1 / t_hand
     print(f"{'hand-written Python function':42} {rate_hand:>12,.0f} {'1.00x':>16}")
     for name, _, seconds in engines:
-        rate = len(records) / seconds
+        rate = 1 / seconds
         print(f"{name:42} {rate:>12,.0f} {f'{rate_hand / rate:.2f}x slower':>16}")
     print()
     print(f"agreement: {len(records):,} records x {len(engines) + 1} engines, {disagreements} disagreements "

@@ -18,10 +18,13 @@ from decimal import Decimal
 
 from . import ir
 from .errors import Diagnostic
+from .record import DERIVED_FIELDS
 from .span import Span
 
 LEVEL = "level"
 OWNER = "owner"
+# Fields the evaluator computes from `follow_ups`.
+DERIVED = tuple(f.name for f in DERIVED_FIELDS)
 ORDERED_KINDS = ("int", "decimal", "money", "date", "datetime", "duration")
 FOLLOW_UP_STATES = ("required", "exempt", "not_sampled")
 _SCALAR_EXPECTS = {"label": (str, "text or none"), "within_authority": (bool, "true or false"),
@@ -250,6 +253,9 @@ class _Checker:
             seen[f.name] = f
             if f.name == LEVEL:
                 self.add("name", "'level' is reserved for the level that classify decides; rename the field", where)
+            elif f.name in DERIVED:
+                self.add("name", f"'{f.name}' is derived from the record's follow-ups and cannot be declared; "
+                         "rename the field", where)
             if f.type.kind in ("enum", "set") and not f.type.members:
                 self.add("structure", f"{f.type.kind} field '{f.name}' has no members", where)
             if f.type.kind == "money" and f.type.currency and self.currency and f.type.currency != self.currency:
@@ -410,7 +416,7 @@ class _Checker:
             if rule.anchor is not None:
                 self.anchor(rule.anchor, rule.span, what, after=r"\bafter\b")
             for unit in rule.by:
-                self.unit(unit, rule.span, what, after=r"\bby\b")
+                self.unit(unit, rule.span, what, after=r"\bby\b", owner=True)
             if rule.when is not None:
                 self.cond(rule.when, rule.span)
         if f.until_satisfied is not None and f.until_satisfied < 0:  # 0 means no cap
@@ -424,7 +430,7 @@ class _Checker:
     def obligations(self) -> None:
         for rule in self.policy.obligations:
             for unit in rule.by:
-                self.unit(unit, rule.span, f"obligation '{rule.id}'", after=r"\bby\b")
+                self.unit(unit, rule.span, f"obligation '{rule.id}'", after=r"\bby\b", owner=True)
             self.timing(rule.timing, rule, f"obligation '{rule.id}'")
             if rule.when is not None:
                 self.cond(rule.when, rule.span)

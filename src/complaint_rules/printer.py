@@ -95,18 +95,18 @@ def _header(h: ir.Header, out: list[str]) -> None:
     _comments(h.comments, 0, out)
     out.append(f"policy {_str(h.id)} {{")
     items = [
-        ("title", h.title and _str(h.title)),
-        ("version", h.version and _str(h.version)),
+        ("title", None if h.title is None else _str(h.title)),
+        ("version", None if h.version is None else _str(h.version)),
         ("effective", h.effective and h.effective.isoformat()),
         ("currency", h.currency),
-        ("calendar", h.calendar and _str(h.calendar)),
+        ("calendar", None if h.calendar is None else _str(h.calendar)),
         ("hours", h.hours and f"{h.hours[0]:%H:%M}-{h.hours[1]:%H:%M}"),
-        ("timezone", h.timezone and _str(h.timezone)),
+        ("timezone", None if h.timezone is None else _str(h.timezone)),
         ("holidays", h.holidays and "{" + ", ".join(d.isoformat() for d in h.holidays) + "}"),
         ("workdays", h.workdays and "{" + ", ".join(d.isoformat() for d in h.workdays) + "}"),
     ]
     for key, text in items:
-        if text:
+        if text is not None and text != "" and text != ():
             out.append(f"{INDENT}{key} {text}")
     _comments(h.trailing, 1, out)
     out.append("}")
