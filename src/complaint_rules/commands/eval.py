@@ -60,6 +60,7 @@ def _open_out(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
     if path is None or path == "-":
         yield fallback
         return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         yield handle
 
