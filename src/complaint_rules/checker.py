@@ -23,6 +23,7 @@ from .span import Span
 
 LEVEL = "level"
 OWNER = "owner"
+FOLLOW_UPS = "follow_ups"
 # Fields the evaluator computes from `follow_ups`.
 DERIVED = tuple(f.name for f in DERIVED_FIELDS)
 ORDERED_KINDS = ("int", "decimal", "money", "date", "datetime", "duration")
@@ -552,6 +553,9 @@ class _Checker:
             _dupes(self, test.expect, lambda x: (x.key, x.arg), "expectation", word=lambda x: x.key,
                    show=lambda k: k[0] if k[1] is None else f"{k[0]} {k[1]}")
             for a in test.given:
+                if a.name == FOLLOW_UPS:
+                    self.follow_ups_given(a)
+                    continue
                 decl = self.fields.get(a.name)
                 where = locate(a.span, a.name)
                 if decl is None or a.name == LEVEL:
@@ -564,6 +568,24 @@ class _Checker:
                     self.add(kind, f"bad value for '{a.name}': {problem}", _after(a.span, ":"))
             for x in test.expect:
                 self.expectation(x)
+
+    def follow_ups_given(self, a: ir.Assignment) -> None:
+        """``follow_ups: [{at: ..., method: ..., satisfied: ...}]`` in a test's ``given``."""
+        where = _after(a.span, ":")
+        if not isinstance(a.value, tuple):
+            self.add("type", f"bad value for '{FOLLOW_UPS}': expected a list of {{at, method, satisfied}}", where)
+            return
+        kinds = {"at": dt.datetime, "method": str, "satisfied": bool}
+        for i, entry in enumerate(a.value):
+            keys = dict(entry.fields)
+            if "at" not in keys:
+                self.add("type", f"follow-up {i + 1} in 'given' needs 'at' (when it took place)", where)
+            for key, value in entry.fields:
+                if key not in kinds:
+                    self.add("name", f"unknown key '{key}' in follow-up {i + 1}{suggest(key, kinds)}", where)
+                elif not isinstance(value, kinds[key]) or (kinds[key] is str and isinstance(value, bool)):
+                    self.add("type", f"'{key}' of follow-up {i + 1} must be a {kinds[key].__name__}, "
+                             f"not {_show(value)}", where)
 
     def expectation(self, x: ir.Expectation) -> None:
         value, key, at_value = x.value, x.key, _after(x.span, ":")

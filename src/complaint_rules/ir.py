@@ -72,8 +72,19 @@ def _fmt_decimal(d: Decimal) -> str:
     return text or "0"
 
 
-# A literal value. Sets are frozensets of enum member names (or keywords for ``mentions``).
-Value = Union[bool, int, Decimal, str, Money, Duration, Percent, dt.date, dt.datetime, frozenset]
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a list in a test's ``given``, e.g. a follow-up ``{at: ..., method: phone, satisfied: false}``."""
+
+    fields: tuple[tuple[str, object], ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.fields)
+
+
+# A literal value. Sets are frozensets of enum member names (or keywords for ``mentions``);
+# a tuple of Entry is a list of records (only in a test's ``given``, for ``follow_ups``).
+Value = Union[bool, int, Decimal, str, Money, Duration, Percent, dt.date, dt.datetime, frozenset, tuple]
 
 _SPAN = field(default=None, compare=False, hash=False, repr=False)
 

@@ -281,6 +281,8 @@ def value(v) -> str:
         return v.isoformat()
     if isinstance(v, frozenset):
         return _set(v)
+    if isinstance(v, tuple) and all(isinstance(e, ir.Entry) for e in v):
+        return "[" + ", ".join("{" + ", ".join(f"{k}: {value(x)}" for k, x in e.fields) + "}" for e in v) + "]"
     if isinstance(v, str):
         return v if _bare(v) else _str(v)
     raise TypeError(f"not a policy value: {v!r}")

@@ -87,10 +87,17 @@ class Coverage:
 # ---------------------------------------------------------------------------- running
 
 
+def _plain(value: Any) -> Any:
+    """A list of entries (``follow_ups``) becomes a list of dicts; other values pass as they are."""
+    if isinstance(value, tuple):
+        return [entry.as_dict() for entry in value]
+    return value
+
+
 def test_record(test: ir.TestCase) -> dict[str, Any]:
     """The record a test's ``given`` block describes, as plain data for the record coercion."""
     # The record coercion takes policy values (Money, frozenset, aware datetimes) as they are.
-    record: dict[str, Any] = {a.name: a.value for a in test.given}
+    record: dict[str, Any] = {a.name: _plain(a.value) for a in test.given}
     # Sampling hashes the record id; a fixed id per test keeps sampled outcomes reproducible.
     record.setdefault("id", f"test:{test.name}")
     return record

@@ -91,6 +91,8 @@ def _value(v) -> pyyaml.Node:
         return _names(sorted(v))
     if isinstance(v, str):
         return _quoted(v) if _bare_value(v) else _scalar(v, _STR, '"')
+    if isinstance(v, tuple):
+        return _seq([_map([(k, _value(x)) for k, x in e.fields]) for e in v], flow=False)
     return _dsl(value(v))
 
 

@@ -646,6 +646,15 @@ class _Builder(Transformer):
         value = _const(children[1]).value
         return ir.Assignment(str(children[0]), value, span=self.span(meta))
 
+    def assignment_list(self, meta, children):
+        return ir.Assignment(str(children[0]), tuple(children[1:]), span=self.span(meta))
+
+    def entry(self, meta, children):
+        pairs = [(str(children[i]), _const(children[i + 1]).value) for i in range(0, len(children), 2)]
+        if len({k for k, _ in pairs}) != len(pairs):
+            self.error("an entry gives the same key twice", self.span(meta))
+        return ir.Entry(tuple(pairs))
+
     def now(self, meta, children):
         return _Tagged("now", self._datetime(children[0]), self.span(meta))
 

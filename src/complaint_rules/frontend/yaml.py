@@ -304,8 +304,23 @@ class _Nodes:
             self.error(f"{what} is nested too deeply", node)
         return None
 
+    def entries(self, node, what: str) -> tuple[ir.Entry, ...]:
+        """A list of mappings, e.g. ``follow_ups: [{at: ..., method: phone, satisfied: false}]``."""
+        entries = []
+        for item in self.sequence(node, what):
+            pairs = []
+            for key, value in self.mapping(item, f"an entry of {what}"):
+                name = self.name(key, f"a key in an entry of {what}")
+                val = self.value(value, f"'{name}' in {what}")
+                if name is not None and val is not None:
+                    pairs.append((name, val))
+            entries.append(ir.Entry(tuple(pairs)))
+        return tuple(entries)
+
     def value(self, node, what: str):
         """A literal: plain scalars are DSL values, quoted scalars are text, lists are sets."""
+        if self.is_sequence(node) and any(self.is_mapping(item) for item in node.value):
+            return self.entries(node, what)
         if self.is_sequence(node):
             members = []
             for item in self.sequence(node, what):
