@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "policies" / "finance" / "cfpb-bank.policy"
 EXAMPLE = ROOT / "policies" / "examples" / "cfpb.policy"
 COLUMNS = ROOT / "policies" / "finance" / "cfpb-columns.json"
-DATA = Path(os.environ.get("CFPB_SAMPLE", ROOT.parent / "shared" / "data" / "cfpb_complaints_sample.csv"))
+# The bundled copy of ../shared/data/cfpb_complaints_sample.csv (349 rows).
+DATA = Path(os.environ.get("CFPB_SAMPLE", ROOT / "examples" / "cfpb_complaints_sample.csv"))
 NOW = dt.datetime(2016, 9, 20, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
 
 needs_data = pytest.mark.skipif(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import re
 import threading
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -51,7 +52,6 @@ _TERMINAL_NAMES = {
     "COMMA": "','",
     "EQUAL": "'='",
     "MINUS": "'-'",
-    "__ANON_0": "'->'",
 }
 
 
@@ -156,15 +156,19 @@ def _collect_comment(token: Token) -> Token:
 def _describe(terminal: str) -> str:
     if terminal in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[terminal]
-    pattern = _parser().get_terminal(terminal).pattern if terminal in _terminal_names() else None
-    if pattern is not None and pattern.type == "str":
-        return f"'{pattern.value}'"
+    term = _terminals().get(terminal)
+    if term is not None:
+        if term.pattern.type == "str":
+            return f"'{term.pattern.value}'"
+        literal = re.sub(r"\\(.)", r"\1", term.pattern.value)
+        if re.escape(literal).replace("\\-", "-") == term.pattern.value.replace("\\-", "-"):
+            return f"'{literal}'"  # a keyword Lark keeps as an anonymous regex
     return terminal.lower()
 
 
 @functools.lru_cache(maxsize=1)
-def _terminal_names() -> frozenset[str]:
-    return frozenset(t.name for t in _parser().terminals)
+def _terminals() -> dict:
+    return {t.name: t for t in _parser().terminals}
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift | None) -> PolicySyntaxError:
@@ -180,7 +184,14 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift
         found = f"'{text[exc.pos_in_stream]}'" if exc.pos_in_stream < len(text) else "end of file"
     else:
         found = "input"
-    expected = sorted({_describe(t) for t in (getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())})
+    allowed = getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ()
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:  # LALR merges states; simulating each token gives exactly the ones that can follow here
+            allowed = interactive.accepts() or allowed
+        except Exception:  # noqa: BLE001 - the plain set is still a fine message
+            pass
+    expected = sorted({_describe(t) for t in allowed})
     expected = [e for e in expected if e != "$end"]
     if isinstance(exc, UnexpectedCharacters) and exc.allowed:
         expected = sorted({_describe(t) for t in exc.allowed})
@@ -189,7 +200,9 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift
         if len(expected) > 8:
             expected = expected[:8] + ["..."]
         message += "; expected " + ", ".join(expected)
-    span = shift.span(line, column, line, column + 1) if shift else Span(source, line, column, line, column + 1)
+    width = len(str(exc.token)) if isinstance(exc, UnexpectedToken) and exc.token.type != "$END" else 1
+    end = column + max(1, width)
+    span = shift.span(line, column, line, end) if shift else Span(source, line, column, line, end)
     return PolicySyntaxError(message, span)
 
 
