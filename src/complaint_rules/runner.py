@@ -324,7 +324,14 @@ def rule_spans(policy: ir.Policy) -> dict[str, Span | None]:
 
 
 def coverage(policy: Policy, results: list[TestResult]) -> Coverage:
-    """Rule coverage of a policy by the given test results."""
+    """Rule coverage of a policy by the given test results.
+
+    An overlay is measured over the rules it adds or replaces: tests are not inherited, and the base's
+    rules are covered by the base's own tests.
+    """
     spans = rule_spans(policy.ir)
+    if policy.source.extends is not None:
+        own = rule_spans(policy.source)
+        spans = {rule: span for rule, span in spans.items() if rule in own}
     covered = frozenset().union(*(r.covered for r in results)) & frozenset(spans)
     return Coverage(policy.path or policy.id, tuple(spans), covered, spans)
