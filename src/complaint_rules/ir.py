@@ -443,6 +443,43 @@ class Route:
     trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace
 
 
+# ---------------------------------------------------------------------------- invariants
+
+INVARIANT_KINDS = ("monotone", "always", "never")
+# The subjects each kind takes, and whether the subject names something (a clock, a unit, an option).
+INVARIANT_FORMS = {
+    ("monotone", "cap"): False,
+    ("monotone", "deadline"): True,
+    ("always", "options"): False,
+    ("always", "follow_up"): False,
+    ("always", "route"): True,
+    ("never", "route"): True,
+    ("always", "option"): True,
+    ("never", "option"): True,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InvariantRule:
+    """A property the policy declares about every record, which ``prove`` checks.
+
+    ``kind`` is ``monotone`` (across levels, in the order of ``levels``), ``always`` or ``never``;
+    ``subject`` is ``cap``, ``deadline``, ``options``, ``follow_up``, ``route`` or ``option``; ``arg``
+    names the clock, unit or option the subject needs; ``when`` limits ``always``/``never`` to the
+    records that match it.
+    """
+
+    id: str
+    kind: str
+    subject: str
+    arg: str | None = None
+    when: Expr | None = None
+    note: str | None = None
+    position: Position | None = None
+    span: Span | None = _SPAN
+    comments: tuple[str, ...] = _comments()
+
+
 # ---------------------------------------------------------------------------- tests
 
 EXPECT_KEYS = (
@@ -523,6 +560,8 @@ class Policy:
     tests: tuple[TestCase, ...] = ()
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    # Last, so that positional and keyword construction written before it keeps working.
+    invariants: tuple[InvariantRule, ...] = ()
 
     def field(self, name: str) -> FieldDecl | None:
         for f in self.record:
@@ -553,3 +592,11 @@ def all_rules(policy: Policy) -> list[Rule]:
             rules.append(policy.follow_up.otherwise)
     rules.extend(policy.obligations)
     return rules
+
+
+def all_conditions(policy: Policy) -> list[Expr]:
+    """Every condition of a policy: its rules' and its invariants' (invariants decide nothing, so
+    they are not in :func:`all_rules`, which traces and coverage count)."""
+    conds = [w for w in (getattr(r, "when", None) for r in all_rules(policy)) if w is not None]
+    conds.extend(i.when for i in policy.invariants if i.when is not None)
+    return conds

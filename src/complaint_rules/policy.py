@@ -82,7 +82,8 @@ def parse_file(
     diagnostics = Diagnostics()
     extends_span = _extends_span(text, display_path(path) if read is _read else str(path)) or source.span
     if base_real in (*_stack, real):
-        chain = " -> ".join(str(p) for p in (*_stack, real, base_real))
+        shown = display_path if read is _read else str
+        chain = " -> ".join(shown(p) for p in (*_stack, real, base_real))
         diagnostics.add("structure", f"'extends' makes a cycle: {chain}", extends_span)
         diagnostics.raise_if_any()
     try:
