@@ -165,7 +165,7 @@ class _Checker:
 
     def run(self) -> list[Diagnostic]:
         for step in (self.header, self.record, self.declarations, self.rules, self.classify, self.route,
-                     self.deadlines, self.escalate, self.compensate, self.follow_up, self.obligations, self.tests):
+                     self.deadlines, self.escalate, self.compensate, self.follow_up, self.obligations, self.invariants, self.tests):
             step()
 
         def key(d: Diagnostic):
@@ -279,8 +279,8 @@ class _Checker:
                          "the organisation's own name goes in the label)", locate(lv.span, lv.id))
 
     def rules(self) -> None:
-        seen: dict[str, ir.Rule] = {}
-        for rule in ir.all_rules(self.policy):
+        seen: dict[str, ir.Rule | ir.InvariantRule] = {}
+        for rule in (*ir.all_rules(self.policy), *self.policy.invariants):
             if rule.id.startswith("follow_up."):
                 continue
             if rule.id in seen:
@@ -433,6 +433,41 @@ class _Checker:
             for unit in rule.by:
                 self.unit(unit, rule.span, f"obligation '{rule.id}'", after=r"\bby\b", owner=True)
             self.timing(rule.timing, rule, f"obligation '{rule.id}'")
+            if rule.when is not None:
+                self.cond(rule.when, rule.span)
+
+    def invariants(self) -> None:
+        for rule in self.policy.invariants:
+            what = f"invariant '{rule.id}'"
+            form = (rule.kind, rule.subject)
+            if form not in ir.INVARIANT_FORMS:
+                forms = ", ".join(f"{k} {s}" for k, s in ir.INVARIANT_FORMS)
+                self.add("structure", f"{what}: '{rule.kind} {rule.subject}' is not an invariant; expected one of "
+                         f"{forms}", _rule_span(rule))
+                continue
+            if ir.INVARIANT_FORMS[form] != (rule.arg is not None):
+                need = "needs a name after" if ir.INVARIANT_FORMS[form] else "takes no name after"
+                self.add("structure", f"{what}: '{rule.kind} {rule.subject}' {need} '{rule.subject}'", _rule_span(rule))
+                continue
+            if rule.kind == "monotone" and rule.when is not None:
+                self.add("structure", f"{what}: a monotone invariant compares levels over every record; it takes no "
+                         "condition", rule.when.span or rule.span)
+            after = rf"\b{rule.subject}\b"
+            comp = self.policy.compensate
+            if rule.subject == "cap" and (comp is None or not comp.tiers):
+                self.add("structure", f"{what}: 'monotone cap' needs remedy tiers in a compensate block",
+                         _rule_span(rule))
+            elif rule.subject == "deadline" and rule.arg not in self.clocks:
+                self.add("name", f"unknown clock '{rule.arg}' in {what}{suggest(rule.arg, self.clocks)}",
+                         locate(rule.span, rule.arg, after=after))
+            elif rule.subject == "route":
+                self.unit(rule.arg, rule.span, what, after=after)
+            elif rule.subject == "option" and rule.arg not in self.options:
+                self.add("name", f"unknown remedy option '{rule.arg}' in {what}{suggest(rule.arg, self.options)}",
+                         locate(rule.span, rule.arg, after=after))
+            elif rule.subject == "options" and not self.options:
+                self.add("structure", f"{what}: 'always options' needs remedy options in a compensate block",
+                         _rule_span(rule))
             if rule.when is not None:
                 self.cond(rule.when, rule.span)
 

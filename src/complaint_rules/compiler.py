@@ -232,6 +232,39 @@ def _clock_order(policy: ir.Policy) -> tuple[str, ...]:
     return tuple(done)
 
 
+def _shifter(cal: Calendar, duration: ir.Duration, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
+    """The calendar's fast shift for one rule's duration; a bad duration fails when used, as ``cal.add`` would."""
+    try:
+        return cal.shifter(duration, sign)
+    except ValueError as exc:
+        error = exc
+
+        def fail(start: dt.datetime) -> dt.datetime:
+            raise error
+
+        return fail
+
+
+def _shift(fn: Callable[[dt.datetime], dt.datetime], start: Any, record_id: str | None, rule_id: str):
+    """``start`` shifted by a rule's duration; None while the anchor is missing."""
+    if not isinstance(start, _DT):
+        return None
+    try:
+        return fn(start)
+    except CalendarError as exc:
+        raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+
+
+def _same(values: dict) -> dict:
+    return values
+
+
+# The constructors the decide loop builds its results with: (decision, deadline, escalation, remedy,
+# follow-up plan, obligation, amount). Pydantic models for decide, the plain dicts themselves for outcome.
+_MODELS = (_decision, _deadline, _escalation, _remedy, _plan, _obligation, _amount)
+_PLAIN = (_same,) * len(_MODELS)
+
+
 class _Plan:
     """Everything about a policy that does not depend on the record, laid out for one tight decide loop."""
 
@@ -279,7 +312,7 @@ class _Plan:
                 tuple(
                     (
                         cc(d.when),
-                        d.duration,
+                        _shifter(cal, d.duration),
                         d.anchor,
                         d.anchor in clock_names,
                         d.id,
@@ -295,13 +328,8 @@ class _Plan:
 
         def timing(t: ir.Timing) -> tuple:
             if t.kind in ("before", "after") and t.duration is not None:
-                return (
-                    "shift",
-                    -1 if t.kind == "before" else 1,
-                    t.duration,
-                    t.anchor,
-                    t.anchor in clock_names,
-                )
+                sign = -1 if t.kind == "before" else 1
+                return ("shift", _shifter(cal, t.duration, sign), t.anchor, t.anchor in clock_names)
             return ("none",) if t.kind == "for" else ("received",)
 
         def targets(names: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
@@ -337,7 +365,8 @@ class _Plan:
         def follow_plan(x: ir.FollowUpRule) -> tuple:
             rate = x.rate.value if x.rate is not None else None
             mode = "exempt" if rate is None else "required" if rate >= 100 else "sampled"
-            return (x.id, rate, mode, targets(x.by), x.via, x.window, x.anchor, x.anchor in clock_names,
+            window = _shifter(cal, x.window) if x.window is not None else None
+            return (x.id, rate, mode, targets(x.by), x.via, window, x.anchor, x.anchor in clock_names,
                     _entry(x, "follow_up"))  # fmt: skip
 
         self.follow_rules = tuple((cc(x.when), follow_plan(x)) for x in fu.rules) if fu else ()
@@ -353,25 +382,21 @@ class _Plan:
                 o.label,
                 targets(o.by),
                 timing(o.timing),
-                o.timing.duration if o.timing.kind == "for" else None,
+                _shifter(cal, o.timing.duration) if o.timing.kind == "for" else None,
                 _entry(o, "obligations"),
             )
             for o in policy.obligations
         )
 
-    def decide(self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta) -> Decision:
+    def decide(
+        self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta, make: tuple = _MODELS
+    ) -> Any:
+        """The decision for coerced values ``v`` (which gains the level); ``make`` builds its parts."""
         if now is not None and (not isinstance(now, _DT) or now.utcoffset() is None):
             raise EvaluationError(record_id, f"'now' must be a timezone-aware datetime, got {now!r}")
-        cal = self.cal
+        decision_, deadline_, escalation_, remedy_, plan_, obligation_, amount_ = make
         trace: list[TraceEntry] = []
-
-        def shift(start: Any, duration: ir.Duration, sign: int, rule_id: str) -> dt.datetime | None:
-            if not isinstance(start, _DT):
-                return None
-            try:
-                return cal.add(start, duration) if sign > 0 else cal.subtract(start, duration)
-            except CalendarError as exc:
-                raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+        append = trace.append
 
         # classify
         level = None
@@ -379,19 +404,19 @@ class _Plan:
             best = -2
             for cond, lvl, entry in self.classify:
                 if cond is None or cond(v):
-                    trace.append(entry)
+                    append(entry)
                     r = self.rank.get(lvl, -1)
                     if r > best:
                         best, level = r, lvl
         else:
             for cond, lvl, entry in self.classify:
                 if cond is None or cond(v):
-                    trace.append(entry)
+                    append(entry)
                     level = lvl
                     break
         if not trace and self.classify_otherwise is not None:
             level, entry = self.classify_otherwise
-            trace.append(entry)
+            append(entry)
         v[LEVEL] = level
 
         # route
@@ -400,7 +425,7 @@ class _Plan:
         first = None
         for cond, targets, entry in self.routes:
             if cond is None or cond(v):
-                trace.append(entry)
+                append(entry)
                 if first is None:
                     first = targets
                 for t in targets:
@@ -411,7 +436,7 @@ class _Plan:
         if first is None and self.route_otherwise is not None:
             first, entry = self.route_otherwise
             routes = list(first)
-            trace.append(entry)
+            append(entry)
         if first:
             owner = first[0]
 
@@ -424,27 +449,29 @@ class _Plan:
         due: dict[str, dt.datetime | None] = {}
         won: dict[str, tuple] = {}
         for name, rules in self.clocks:
-            for cond, duration, anchor, is_clock, rule_id, index, entry in rules:
+            for cond, fn, anchor, is_clock, rule_id, index, entry in rules:
                 if cond is None or cond(v):
-                    due[name] = shift(due.get(anchor) if is_clock else v.get(anchor), duration, 1, rule_id)
+                    due[name] = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
                     won[name] = (index, rule_id, anchor, entry)
                     break
         deadlines = tuple(
-            _deadline({"clock": name, "due_at": due[name], "rule": won[name][1], "anchor": won[name][2]})
-            for name in self.clock_names
-            if name in won
+            [
+                deadline_({"clock": name, "due_at": due[name], "rule": won[name][1], "anchor": won[name][2]})
+                for name in self.clock_names
+                if name in won
+            ]
         )
         if won:
-            trace.extend(w[3] for w in sorted(won.values(), key=lambda w: w[0]))
+            trace.extend([w[3] for w in sorted(won.values())])
 
         received = v.get("received_at")
 
         def when(t: tuple, rule_id: str) -> dt.datetime | None:
             if t[0] == "shift":
-                _, sign, duration, anchor, is_clock = t
+                _, fn, anchor, is_clock = t
                 if anchor is None:
                     return None
-                return shift(due.get(anchor) if is_clock else v.get(anchor), duration, sign, rule_id)
+                return _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
             if t[0] == "none":
                 return None
             return received if isinstance(received, _DT) else None
@@ -457,24 +484,24 @@ class _Plan:
             if not active:
                 status = "inactive"
             else:
-                trace.append(entry)
+                append(entry)
                 status = "due" if now is not None and at is not None and now >= at else "pending"
-            escalations.append(_escalation({"rule": rule_id, "action": action, "targets": resolve(targets),
+            escalations.append(escalation_({"rule": rule_id, "action": action, "targets": resolve(targets),
                                             "due_at": at, "status": status}))  # fmt: skip
 
-        remedy = self._remedy(v, level, trace) if self.compensate else None
-        follow_up = self._follow_up(v, record_id, meta, due, shift, resolve, trace)
+        remedy = self._remedy(v, level, trace, remedy_, amount_) if self.compensate else None
+        follow_up = self._follow_up(v, record_id, meta, due, resolve, trace, plan_)
 
         # obligations
         obligations = []
         for cond, rule_id, action, label, by, t, retain, entry in self.obligations:
             if cond is None or cond(v):
-                trace.append(entry)
-                until = shift(v.get("resolved_at"), retain, 1, rule_id) if retain is not None else None
-                obligations.append(_obligation({"rule": rule_id, "action": action, "label": label, "by": resolve(by),
+                append(entry)
+                until = _shift(retain, v.get("resolved_at"), record_id, rule_id) if retain is not None else None
+                obligations.append(obligation_({"rule": rule_id, "action": action, "label": label, "by": resolve(by),
                                                 "due_at": when(t, rule_id), "retain_until": until}))  # fmt: skip
 
-        return _decision(
+        return decision_(
             {
                 "policy_id": meta.id,
                 "policy_version": meta.version,
@@ -494,7 +521,7 @@ class _Plan:
             }
         )
 
-    def _remedy(self, v: dict, level: str | None, trace: list) -> Remedy:
+    def _remedy(self, v: dict, level: str | None, trace: list, remedy_, amount_) -> Any:
         tier = self.tiers.get(level) if level is not None else None
         currency = tier[2].currency if tier else self.policy_currency
         raw = v.get(self.amount_field) if self.amount_field else None
@@ -531,14 +558,14 @@ class _Plan:
         if excluded or preferred:
             kept = [o for o in options if o not in excluded]
             options = tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
-        return _remedy(
+        return remedy_(
             {
                 "tier": tier[0] if tier else None,
                 "cap": tier[1] if tier else None,
                 "currency": currency,
                 "approver": tier[3] if tier else None,
                 "options": options,
-                "amount": _amount({"amount": amount.amount, "currency": amount.currency})
+                "amount": amount_({"amount": amount.amount, "currency": amount.currency})
                 if amount is not None
                 else None,
                 "within_cap": within_cap,
@@ -548,9 +575,7 @@ class _Plan:
             }
         )
 
-    def _follow_up(
-        self, v: dict, record_id, meta: PolicyMeta, due: dict, shift, resolve, trace: list
-    ) -> FollowUpPlan:
+    def _follow_up(self, v: dict, record_id, meta: PolicyMeta, due: dict, resolve, trace: list, plan_) -> Any:
         attempts = v.get("follow_up_count") or 0
         plan = None
         for cond, candidate in self.follow_rules:
@@ -560,7 +585,7 @@ class _Plan:
         else:
             plan = self.follow_otherwise
         if plan is None:
-            return _plan({"status": "none", "rule": None, "rate": None, "sampled": False, "sample_point": None,
+            return plan_({"status": "none", "rule": None, "rate": None, "sampled": False, "sample_point": None,
                           "by": (), "via": (), "due_at": None, "until_satisfied": None, "attempts": attempts,
                           "repeat_needed": False})  # fmt: skip
         rule_id, rate, mode, by, via, window, anchor, is_clock, entry = plan
@@ -577,9 +602,9 @@ class _Plan:
                 base = v.get("received_at")
             else:
                 base = due.get(anchor) if is_clock else v.get(anchor)
-            at = shift(base, window, 1, rule_id)
+            at = _shift(window, base, record_id, rule_id)
         limit = self.until
-        return _plan(
+        return plan_(
             {
                 "status": status,
                 "rule": rule_id,
@@ -646,6 +671,15 @@ class CompiledPolicy:
     ) -> Decision:
         """Decide already-coerced values (as :func:`complaint_rules.record.coerce` returns them)."""
         return self._p.decide(dict(values), record_id, now, self.meta)
+
+    def outcome(
+        self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """What :meth:`decide` decides, as plain dicts and tuples instead of pydantic models (for bulk use).
+
+        The same compiled closures make both, so ``Decision.model_validate(outcome(...)) == decide(...)``.
+        """
+        return self._p.decide(dict(values), record_id, now, self.meta, _PLAIN)
 
     def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
         """The same decision by the tree-walking interpreter (the oracle)."""

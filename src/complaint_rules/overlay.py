@@ -14,7 +14,7 @@ RULE_BLOCKS = ("deadlines", "escalate", "obligations")
 def merge(base: ir.Policy, overlay: ir.Policy, diagnostics: Diagnostics) -> ir.Policy:
     """Apply ``overlay`` to a resolved ``base``: same ids replace, new ids are added, ``drop`` removes."""
     dropped = {d.id: d for d in overlay.drops}
-    known = {r.id for r in ir.all_rules(base)}
+    known = {r.id for r in (*ir.all_rules(base), *base.invariants)}
     for name, d in dropped.items():
         if name not in known:
             diagnostics.add("name", f"cannot drop '{name}': the base policy has no rule with that id", d.span)
@@ -92,6 +92,7 @@ def merge(base: ir.Policy, overlay: ir.Policy, diagnostics: Diagnostics) -> ir.P
         compensate=compensate,
         follow_up=follow_up,
         obligations=rules(base.obligations, overlay.obligations),
+        invariants=rules(base.invariants, overlay.invariants),
         tests=overlay.tests,
         span=overlay.span,
         comments=overlay.comments,

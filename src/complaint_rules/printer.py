@@ -80,6 +80,11 @@ def print_policy(policy: ir.Policy) -> str:
             body = f"{r.action}{label} by {', '.join(r.by)} {timing(r.timing)}{_when(r.when)}"
             _rule(r, body, out)
         out.append("}")
+    if policy.invariants:
+        out += ["", "invariants {"]
+        for r in policy.invariants:
+            _rule(r, invariant_body(r), out)
+        out.append("}")
     for t in policy.tests:
         _test(t, out)
     if policy.comments:
@@ -160,6 +165,12 @@ def _compensate(c: ir.Compensate, out: list[str]) -> None:
         _rule(r, f"{r.action} {_set(frozenset(r.options))}{_when(when)}", out)
     _comments(c.trailing, 1, out)
     out.append("}")
+
+
+def invariant_body(r: ir.InvariantRule) -> str:
+    """``monotone deadline first_contact``, ``never option cash when ...``: an invariant without its id."""
+    text = f"{r.kind} {r.subject}" + (f" {r.arg}" if r.arg is not None else "")
+    return text + _when(r.when)
 
 
 def _fu_body(r: ir.FollowUpRule) -> str:

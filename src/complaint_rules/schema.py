@@ -283,6 +283,19 @@ def json_schema() -> dict:
                 when=when,
             )
         ),
+        "invariants": _list(
+            _rule(
+                "a property prove checks: exactly one of monotone, always, never",
+                (),
+                monotone={"type": "string", "pattern": r"^(cap|deadline [a-z_][a-z0-9_]*)$",
+                          "description": "'cap' or 'deadline CLOCK': never worse for a more severe level"},
+                always={"type": "string", "pattern": r"^(options|follow_up|(route|option) [a-z_][a-z0-9_]*)$",
+                        "description": "'options', 'follow_up', 'route UNIT' or 'option OPTION'"},
+                never={"type": "string", "pattern": r"^(route|option) [a-z_][a-z0-9_]*$",
+                       "description": "'route UNIT' or 'option OPTION'"},
+                when=when,
+            )
+        ),
         "tests": _list(_ref("test")),
     }
     assert set(properties) == set(front.TOP_KEYS)

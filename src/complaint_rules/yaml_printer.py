@@ -192,6 +192,8 @@ def _policy(p: ir.Policy) -> list:
         out.append(("follow_up", _map(_follow_up(p.follow_up))))
     if p.obligations:
         out.append(("obligations", _rules(p.obligations, _obligation)))
+    if p.invariants:
+        out.append(("invariants", _rules(p.invariants, _invariant)))
     if p.tests:
         out.append(("tests", _seq([_map(_test(t)) for t in p.tests], flow=False)))
     return out
@@ -339,6 +341,11 @@ def _obligation(r: ir.ObligationRule) -> list:
         out.append(("label", _text(r.label)))
     out += [("by", _names(r.by)), ("timing", _dsl(timing(r.timing))), *_when(r.when)]
     return out
+
+
+def _invariant(r: ir.InvariantRule) -> list:
+    subject = r.subject + (f" {r.arg}" if r.arg is not None else "")
+    return [(r.kind, _text(subject)), *_when(r.when)]
 
 
 def _test(t: ir.TestCase) -> list:

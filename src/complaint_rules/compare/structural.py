@@ -218,4 +218,5 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
                           fb.rules + ((fb.otherwise,) if fb.otherwise else ()))
     changes += _value_change("follow_up", "until_satisfied", fa.until_satisfied, fb.until_satisfied)
     changes += diff_rules("obligations", old.obligations, new.obligations)
+    changes += diff_rules("invariants", old.invariants, new.invariants)
     return changes

@@ -19,6 +19,7 @@ _CARRIERS = (
     ir.RemedyRule,
     ir.FollowUpRule,
     ir.ObligationRule,
+    ir.InvariantRule,
     ir.Tier,
     ir.Classify,
     ir.Route,

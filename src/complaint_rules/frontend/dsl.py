@@ -544,6 +544,35 @@ class _Builder(Transformer):
             **self._rule_common(meta, children),
         )
 
+    # -- invariants
+    def invariants(self, meta, children):
+        return _Tagged("invariants", tuple(children), self.span(meta))
+
+    def invariant_rule(self, meta, children):
+        body = _tagval(children, "invariant")
+        return ir.InvariantRule(**body, **self._rule_common(meta, children))
+
+    def _invariant(kind: str, subject: str, named: bool):  # noqa: N805 - factory for invariant bodies
+        def method(self, meta, children):
+            names = [str(c) for c in children if isinstance(c, Token) and c.type == "NAME"]
+            quant = next((c for c in children if isinstance(c, str) and not isinstance(c, Token)), kind)
+            body = {"kind": quant, "subject": subject, "arg": names[0] if named else None,
+                    "when": _tagval(children, "when")}
+            return _Tagged("invariant", body, self.span(meta))
+
+        return method
+
+    inv_monotone_cap = _invariant("monotone", "cap", False)
+    inv_monotone_deadline = _invariant("monotone", "deadline", True)
+    inv_always_options = _invariant("always", "options", False)
+    inv_always_follow_up = _invariant("always", "follow_up", False)
+    inv_route = _invariant("always", "route", True)
+    inv_option = _invariant("always", "option", True)
+    del _invariant
+
+    def inv_quant(self, meta, children):
+        return str(children[0])
+
     # -- compensate
     def compensate(self, meta, children):
         kw: dict = {}

@@ -46,6 +46,7 @@ TOP_KEYS = (
     "compensate",
     "follow_up",
     "obligations",
+    "invariants",
     "tests",
 )
 HEADER_KEYS = (
@@ -75,6 +76,7 @@ FU_BODY = ("rate", "within", "after", "by", "via")
 FU_RULE_KEYS = (*RULE_COMMON, *FU_BODY, "when")
 FU_OTHERWISE_KEYS = (*FU_BODY, "note")
 OBLIGATION_KEYS = (*RULE_COMMON, "action", "label", "by", "timing", "when")
+INVARIANT_KEYS = (*RULE_COMMON, *ir.INVARIANT_KINDS, "when")
 TEST_KEYS = ("name", "given", "now", "expect")
 EXPECT_KEYS = tuple(k for k in ir.EXPECT_KEYS if k != "deadline")
 # In `expect`, a plain sequence is ordered for these keys and a set for the others.
@@ -403,6 +405,7 @@ class _Reader(_Nodes):
             ("deadlines", "deadline rule", self.deadline),
             ("escalate", "escalation rule", self.escalation),
             ("obligations", "obligation rule", self.obligation),
+            ("invariants", "invariant", self.invariant),
             ("tests", "test", self.test),
         ):
             if block in keys:
@@ -703,6 +706,38 @@ class _Reader(_Nodes):
         if None in (common, action, timing) or not by or ("when" in keys and when is None):
             return None
         return ir.ObligationRule(action=action, label=label, by=by, timing=timing, when=when, **common)
+
+    # ------------------------------------------------------------------ invariants
+    def invariant(self, node) -> ir.InvariantRule | None:
+        """``{id: caps, monotone: cap}``, ``{id: gm, always: route general_manager, when: level == major}``."""
+        keys = self.keys(node, "an invariant", INVARIANT_KEYS, required=("id",))
+        if keys is None:
+            return None
+        common = self.rule_common(keys, node, "invariant")
+        kinds = [k for k in ir.INVARIANT_KINDS if k in keys]
+        if len(kinds) != 1:
+            self.error("an invariant has exactly one of 'monotone', 'always' or 'never'",
+                       keys[kinds[1]] if len(kinds) > 1 else node)  # fmt: skip
+            return None
+        kind = kinds[0]
+        text = self.text(keys[kind], f"'{kind}'")
+        if text is None:
+            return None
+        words = text.split()
+        subject = words[0] if words else ""
+        forms = [s for k, s in ir.INVARIANT_FORMS if k == kind]
+        named = ir.INVARIANT_FORMS.get((kind, subject))
+        if named is None or len(words) != 1 + named or (named and not _NAME.match(words[1])):
+            shapes = ", ".join(f"'{s} NAME'" if ir.INVARIANT_FORMS[(kind, s)] else f"'{s}'" for s in forms)
+            self.error(f"'{kind}' takes {shapes}, not {text!r}", keys[kind])
+            return None
+        when = self.when(keys)
+        if "when" in keys and kind == "monotone":
+            self.error("a 'monotone' invariant compares levels over every record; it takes no 'when'", keys["when"])
+            return None
+        if common is None or ("when" in keys and when is None):
+            return None
+        return ir.InvariantRule(kind=kind, subject=subject, arg=words[1] if named else None, when=when, **common)
 
     # ------------------------------------------------------------------ compensate
     def compensate(self, node) -> ir.Compensate | None:
