@@ -269,8 +269,18 @@ def policies(draw) -> ir.Policy:
             **_common(draw, ids),
         ),
     )
+    kw["invariants"] = _many(draw, lambda: draw(invariant_rules(ids)))
     kw["tests"] = tuple(draw(st.lists(embedded_tests(), max_size=2)))
     return ir.Policy(header=draw(headers), **kw)
+
+
+@st.composite
+def invariant_rules(draw, ids: _Ids) -> ir.InvariantRule:
+    """Any invariant form; ``when`` only where the language allows one (not on ``monotone``)."""
+    kind, subject = draw(st.sampled_from(sorted(ir.INVARIANT_FORMS)))
+    arg = draw(names) if ir.INVARIANT_FORMS[(kind, subject)] else None
+    when = None if kind == "monotone" else draw(optional_conditions)
+    return ir.InvariantRule(kind=kind, subject=subject, arg=arg, when=when, **_common(draw, ids))
 
 
 @st.composite

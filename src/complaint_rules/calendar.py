@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from array import array
+from calendar import isleap as _isleap
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -26,6 +27,8 @@ _MIDNIGHT = dt.time(0)
 _DATETIME = dt.datetime
 _TZ_KINDS = (dt.timezone, ZoneInfo)  # tzinfo classes whose utcoffset is never None for a datetime
 _COMBINE = dt.datetime.combine
+_UNSET = object()  # a start no caller can pass
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _NTH_CACHE_MAX = 65536  # (day, n) -> n-th working day entries kept per calendar before starting afresh
 
 # ---------------------------------------------------------------------------- durations
@@ -466,29 +469,32 @@ class Calendar:
     def shifter(self, duration: Duration | str, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
         """``lambda start: add(start, duration)`` (``subtract`` when ``sign`` is -1), faster when called often.
 
-        Gives exactly what :meth:`add` and :meth:`subtract` give, errors included: the common units
-        (minutes, hours, days, weeks, working days and business hours forward) take a shortcut when the
-        result's year has a single UTC offset, and everything else goes through :meth:`add`.
+        Gives exactly what :meth:`add` and :meth:`subtract` give, errors included: the common units take
+        a shortcut when the result's year has a single UTC offset, everything else goes through
+        :meth:`add`. It reuses its last result when asked again about the very same ``start`` object
+        (identity, not equality: datetimes equal across zones or folds may still differ, and the kept
+        reference stops the object being freed and its id reused); the one (start, result) pair is
+        swapped whole, so a shifter may be shared between threads.
         """
         d = _as_duration(duration)
         amount, unit = d.amount if sign >= 0 else -d.amount, d.unit
-
-        def general(start: dt.datetime) -> dt.datetime:
-            return self._shift(self._local(start), amount, unit)
-
         fast = self._shortcut(amount, unit)
-        if fast is None:
-            return general
+        last: list[tuple[object, object]] = [(_UNSET, None)]
 
         def shift(start: dt.datetime) -> dt.datetime:
-            if type(start) is _DATETIME and type(start.tzinfo) in _TZ_KINDS:
+            seen = last[0]
+            if seen[0] is start:
+                return seen[1]  # type: ignore[return-value]
+            out = None
+            if fast is not None and type(start) is _DATETIME and type(start.tzinfo) in _TZ_KINDS:
                 try:
                     out = fast(start)
                 except (OverflowError, ValueError):
-                    out = None  # the general path says what is out of range
-                if out is not None:
-                    return out
-            return general(start)
+                    pass  # the general path says what is out of range
+            if out is None:
+                out = self._shift(self._local(start), amount, unit)
+            last[0] = (start, out)
+            return out
 
         return shift
 
@@ -515,6 +521,20 @@ class Calendar:
                 return wall if steady.get(wall.year) or is_steady(wall.year) else None
 
             return calendar_days
+        if unit in ("months", "years"):
+            months = n * 12 if unit == "years" else n
+
+            def calendar_months(start: dt.datetime) -> dt.datetime | None:
+                local = start.astimezone(tz)
+                year, month0 = divmod(local.year * 12 + local.month - 1 + months, 12)
+                if not (steady.get(year) or is_steady(year)):
+                    return None
+                # As _shift_months: the same day of the month, or its last day when the month is shorter.
+                last = _MONTH_DAYS[month0] + (month0 == 1 and _isleap(year))
+                day = local.day if local.day <= last else last
+                return local.replace(year=year, month=month0 + 1, day=day, fold=0)
+
+            return calendar_months
         works, nth = self._works, self._nth_cached
         opening = self.hours[0] if self.hours else _MIDNIGHT
         closing = self.hours[1] if self.hours else None

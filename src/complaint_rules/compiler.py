@@ -255,6 +255,14 @@ def _shift(fn: Callable[[dt.datetime], dt.datetime], start: Any, record_id: str 
         raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
 
 
+def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
+    """Targets with ``owner`` replaced by the decided owner, without repeats."""
+    return tuple(dict.fromkeys(owner if t == "owner" else t for t in names))
+
+
+_SHIFTED, _NO_TIME, _RECEIVED = "shifted", "no time", "received"  # kinds of timing (compared by identity)
+
+
 def _same(values: dict) -> dict:
     return values
 
@@ -283,6 +291,14 @@ class _Plan:
 
         cc = _CondCompiler(order)
         self.cal = cal
+        shifters: dict[tuple[ir.Duration, int], Callable] = {}
+
+        def shifter(duration: ir.Duration, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
+            key = (duration, sign)
+            if key not in shifters:
+                shifters[key] = _shifter(cal, duration, sign)
+            return shifters[key]
+
         self.rank = {name: i for i, name in enumerate(levels)}
         self.labels: dict[str, str | None] = {}
         for n in policy.levels:
@@ -297,7 +313,9 @@ class _Plan:
             self.classify_otherwise = (c.otherwise, entry)
 
         r = policy.route
-        self.routes = tuple((cc(x.when), x.targets, _entry(x, "route")) for x in r.rules) if r else ()
+        self.routes = (
+            tuple((cc(x.when), tuple(dict.fromkeys(x.targets)), _entry(x, "route")) for x in r.rules) if r else ()
+        )
         self.route_all = r is not None and r.hit == "all"
         self.route_otherwise = None
         if r is not None and r.otherwise is not None:
@@ -306,13 +324,14 @@ class _Plan:
 
         clock_names = tuple(dict.fromkeys(d.clock for d in policy.deadlines))
         self.clock_names = clock_names
+        self.deadline_count = len(policy.deadlines)
         self.clocks = tuple(
             (
                 name,
                 tuple(
                     (
                         cc(d.when),
-                        _shifter(cal, d.duration),
+                        shifter(d.duration),
                         d.anchor,
                         d.anchor in clock_names,
                         d.id,
@@ -327,10 +346,13 @@ class _Plan:
         )
 
         def timing(t: ir.Timing) -> tuple:
+            """(kind, shift, anchor, anchor is a clock): kind _SHIFTED, _NO_TIME or _RECEIVED."""
             if t.kind in ("before", "after") and t.duration is not None:
+                if t.anchor is None:
+                    return (_NO_TIME, None, None, False)
                 sign = -1 if t.kind == "before" else 1
-                return ("shift", _shifter(cal, t.duration, sign), t.anchor, t.anchor in clock_names)
-            return ("none",) if t.kind == "for" else ("received",)
+                return (_SHIFTED, shifter(t.duration, sign), t.anchor, t.anchor in clock_names)
+            return (_NO_TIME, None, None, False) if t.kind == "for" else (_RECEIVED, None, None, False)
 
         def targets(names: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
             return "owner" in names, tuple(dict.fromkeys(names))
@@ -355,8 +377,10 @@ class _Plan:
             self.authority_currencies = frozenset(a.limit.currency for a in comp.authority)
             self.options = tuple(o.id for o in comp.options)
             self.remedy_rules = tuple(
-                (cc(x.when), x.action == "exclude", x.options, _entry(x, "compensate")) for x in comp.rules
+                (cc(x.when), 1 << i, _entry(x, "compensate")) for i, x in enumerate(comp.rules)
             )
+            self.remedy_actions = tuple((x.action == "exclude", x.options) for x in comp.rules)
+            self.option_orders: dict[int, tuple[str, ...]] = {0: self.options}  # matched rules (bits) -> options
 
         fu = policy.follow_up
         self.has_follow_up = fu is not None
@@ -365,7 +389,7 @@ class _Plan:
         def follow_plan(x: ir.FollowUpRule) -> tuple:
             rate = x.rate.value if x.rate is not None else None
             mode = "exempt" if rate is None else "required" if rate >= 100 else "sampled"
-            window = _shifter(cal, x.window) if x.window is not None else None
+            window = shifter(x.window) if x.window is not None else None
             return (x.id, rate, mode, targets(x.by), x.via, window, x.anchor, x.anchor in clock_names,
                     _entry(x, "follow_up"))  # fmt: skip
 
@@ -382,7 +406,7 @@ class _Plan:
                 o.label,
                 targets(o.by),
                 timing(o.timing),
-                _shifter(cal, o.timing.duration) if o.timing.kind == "for" else None,
+                shifter(o.timing.duration) if o.timing.kind == "for" else None,
                 _entry(o, "obligations"),
             )
             for o in policy.obligations
@@ -419,87 +443,91 @@ class _Plan:
             append(entry)
         v[LEVEL] = level
 
-        # route
-        routes: list[str] = []
-        owner = None
+        # route (targets are without repeats already)
+        routes: tuple[str, ...] | list[str] = ()
         first = None
-        for cond, targets, entry in self.routes:
-            if cond is None or cond(v):
-                append(entry)
-                if first is None:
-                    first = targets
-                for t in targets:
-                    if t not in routes:
-                        routes.append(t)
-                if not self.route_all:
+        if self.route_all:
+            collected: list[str] = []
+            for cond, targets, entry in self.routes:
+                if cond is None or cond(v):
+                    append(entry)
+                    if first is None:
+                        first = targets
+                    collected.extend([t for t in targets if t not in collected])
+            routes = tuple(collected)
+        else:
+            for cond, targets, entry in self.routes:
+                if cond is None or cond(v):
+                    append(entry)
+                    first = routes = targets
                     break
         if first is None and self.route_otherwise is not None:
             first, entry = self.route_otherwise
-            routes = list(first)
+            routes = first
             append(entry)
-        if first:
-            owner = first[0]
+        owner = first[0] if first else None
 
-        def resolve(spec: tuple[bool, tuple[str, ...]]) -> tuple[str, ...]:
-            if not spec[0] or owner is None:
-                return spec[1]
-            return tuple(dict.fromkeys(owner if t == "owner" else t for t in spec[1]))
-
-        # deadlines
+        # deadlines: clocks in dependency order; the trace lists the winning rules in source order
         due: dict[str, dt.datetime | None] = {}
         won: dict[str, tuple] = {}
+        matched = [None] * self.deadline_count
         for name, rules in self.clocks:
             for cond, fn, anchor, is_clock, rule_id, index, entry in rules:
                 if cond is None or cond(v):
                     due[name] = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
-                    won[name] = (index, rule_id, anchor, entry)
+                    won[name] = (rule_id, anchor)
+                    matched[index] = entry
                     break
         deadlines = tuple(
             [
-                deadline_({"clock": name, "due_at": due[name], "rule": won[name][1], "anchor": won[name][2]})
+                deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
                 for name in self.clock_names
                 if name in won
             ]
         )
         if won:
-            trace.extend([w[3] for w in sorted(won.values())])
+            trace.extend([e for e in matched if e is not None])
 
         received = v.get("received_at")
-
-        def when(t: tuple, rule_id: str) -> dt.datetime | None:
-            if t[0] == "shift":
-                _, fn, anchor, is_clock = t
-                if anchor is None:
-                    return None
-                return _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
-            if t[0] == "none":
-                return None
-            return received if isinstance(received, _DT) else None
+        if not isinstance(received, _DT):
+            received = None
 
         # escalations
         escalations = []
-        for cond, rule_id, action, targets, t, entry in self.escalations:
+        for cond, rule_id, action, (with_owner, targets), (kind, fn, anchor, is_clock), entry in self.escalations:
             active = cond is None or cond(v)
-            at = when(t, rule_id)
+            if kind is _SHIFTED:
+                at = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
+            else:
+                at = received if kind is _RECEIVED else None
             if not active:
                 status = "inactive"
             else:
                 append(entry)
                 status = "due" if now is not None and at is not None and now >= at else "pending"
-            escalations.append(escalation_({"rule": rule_id, "action": action, "targets": resolve(targets),
+            if with_owner and owner is not None:
+                targets = _with_owner(targets, owner)
+            escalations.append(escalation_({"rule": rule_id, "action": action, "targets": targets,
                                             "due_at": at, "status": status}))  # fmt: skip
 
         remedy = self._remedy(v, level, trace, remedy_, amount_) if self.compensate else None
-        follow_up = self._follow_up(v, record_id, meta, due, resolve, trace, plan_)
+        follow_up = self._follow_up(v, record_id, meta, due, owner, trace, plan_)
 
         # obligations
         obligations = []
-        for cond, rule_id, action, label, by, t, retain, entry in self.obligations:
+        for cond, rule_id, action, label, (with_owner, by), timing, retain, entry in self.obligations:
             if cond is None or cond(v):
                 append(entry)
                 until = _shift(retain, v.get("resolved_at"), record_id, rule_id) if retain is not None else None
-                obligations.append(obligation_({"rule": rule_id, "action": action, "label": label, "by": resolve(by),
-                                                "due_at": when(t, rule_id), "retain_until": until}))  # fmt: skip
+                kind, fn, anchor, is_clock = timing
+                if kind is _SHIFTED:
+                    at = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
+                else:
+                    at = received if kind is _RECEIVED else None
+                if with_owner and owner is not None:
+                    by = _with_owner(by, owner)
+                obligations.append(obligation_({"rule": rule_id, "action": action, "label": label, "by": by,
+                                                "due_at": at, "retain_until": until}))  # fmt: skip
 
         return decision_(
             {
@@ -548,16 +576,14 @@ class _Plan:
                     within_authority = within_cap
                 elif own.currency == cur:
                     within_authority = value <= own.amount
-        excluded: set[str] = set()
-        preferred: set[str] = set()
-        for cond, is_exclude, names, entry in self.remedy_rules:
+        matched = 0
+        for cond, bit, entry in self.remedy_rules:
             if cond is None or cond(v):
                 trace.append(entry)
-                (excluded if is_exclude else preferred).update(names)
-        options = self.options
-        if excluded or preferred:
-            kept = [o for o in options if o not in excluded]
-            options = tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
+                matched |= bit
+        options = self.option_orders.get(matched)
+        if options is None:
+            options = self.option_orders[matched] = self._options(matched)  # a racing thread writes the same
         return remedy_(
             {
                 "tier": tier[0] if tier else None,
@@ -575,7 +601,17 @@ class _Plan:
             }
         )
 
-    def _follow_up(self, v: dict, record_id, meta: PolicyMeta, due: dict, resolve, trace: list, plan_) -> Any:
+    def _options(self, matched: int) -> tuple[str, ...]:
+        """Options in cost order without those the matched rules exclude; preferred ones first."""
+        excluded: set[str] = set()
+        preferred: set[str] = set()
+        for i, (is_exclude, names) in enumerate(self.remedy_actions):
+            if matched >> i & 1:
+                (excluded if is_exclude else preferred).update(names)
+        kept = [o for o in self.options if o not in excluded]
+        return tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
+
+    def _follow_up(self, v: dict, record_id, meta: PolicyMeta, due: dict, owner, trace: list, plan_) -> Any:
         attempts = v.get("follow_up_count") or 0
         plan = None
         for cond, candidate in self.follow_rules:
@@ -611,7 +647,7 @@ class _Plan:
                 "rate": rate,
                 "sampled": point is not None,
                 "sample_point": point,
-                "by": resolve(by),
+                "by": _with_owner(by[1], owner) if by[0] and owner is not None else by[1],
                 "via": via,
                 "due_at": at,
                 "until_satisfied": limit,

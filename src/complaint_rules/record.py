@@ -431,6 +431,8 @@ def _as_mapping(raw: Any) -> Mapping | None:
 
 
 def _load(raw: Any) -> Mapping:
+    if type(raw) is dict:  # the common case, without the abstract-class checks below
+        return raw
     if isinstance(raw, (str, bytes, bytearray)):
         try:
             raw = json.loads(raw)
@@ -458,16 +460,36 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     plan = tuple(
         _Field(d.name, _converter(d), d.default, d.required) for d in schema.values() if d.name not in derived
     )
+    # For plain dicts: start from the defaults and convert only the keys the record has (records carry
+    # far fewer keys than the schema has fields); problems are put back in schema order afterwards.
+    defaults = {f.name: f.default for f in plan}
+    converters = {f.name: (i, f.convert) for i, f in enumerate(plan)}
+    required_fields = tuple((i, f.name) for i, f in enumerate(plan) if f.required)
 
-    def coerce_one(raw: Any) -> tuple[str | None, dict[str, Any]]:
-        mapping = _load(raw)
-        try:
-            rid = mapping.get("id")
-        except Exception:  # noqa: BLE001 — a Mapping whose get misbehaves is still bad input, not a crash
-            raise RecordError(None, [("<record>", "cannot read the record's fields")]) from None
-        record_id = rid.strip() if isinstance(rid, str) else str(rid) if type(rid) is int else None
+    def convert_dict(mapping: dict, problems: list[tuple[str, str]]) -> dict[str, Any]:
+        values = defaults.copy()
+        found: list[tuple[int, str, str]] = []
+        for name, value in mapping.items():
+            field = converters.get(name)
+            if field is None or value is None or (type(value) is str and not value.strip()):
+                continue  # unknown keys are dropped; blank values keep the default (required: below)
+            try:
+                values[name] = field[1](value)
+            except _Bad as exc:
+                found.append((field[0], name, str(exc)))
+            except Exception as exc:  # noqa: BLE001 — belt and braces: bad input never escapes as a raw traceback
+                found.append((field[0], name, f"cannot read {_show(value)}: {type(exc).__name__}"))
+        for i, name in required_fields:
+            value = mapping.get(name)
+            if value is None or (type(value) is str and not value.strip()):
+                found.append((i, name, "required"))
+        if found:
+            found.sort(key=lambda p: p[0])
+            problems.extend((name, text) for _, name, text in found)
+        return values
+
+    def convert_mapping(mapping: Mapping, problems: list[tuple[str, str]]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        problems: list[tuple[str, str]] = []
         for name, convert, default, required in plan:
             value = mapping.get(name)
             if value is None or (type(value) is str and not value.strip()):
@@ -481,6 +503,20 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
                 problems.append((name, str(exc)))
             except Exception as exc:  # noqa: BLE001 — belt and braces: bad input never escapes as a raw traceback
                 problems.append((name, f"cannot read {_show(value)}: {type(exc).__name__}"))
+        return values
+
+    def coerce_one(raw: Any) -> tuple[str | None, dict[str, Any]]:
+        mapping = _load(raw)
+        try:
+            rid = mapping.get("id")
+        except Exception:  # noqa: BLE001 — a Mapping whose get misbehaves is still bad input, not a crash
+            raise RecordError(None, [("<record>", "cannot read the record's fields")]) from None
+        record_id = rid.strip() if isinstance(rid, str) else str(rid) if type(rid) is int else None
+        problems: list[tuple[str, str]] = []
+        if type(mapping) is dict:
+            values = convert_dict(mapping, problems)
+        else:
+            values = convert_mapping(mapping, problems)
         entries = _follow_ups(mapping.get(FOLLOW_UPS) or (), problems)
         if problems:
             raise RecordError(record_id, problems)

@@ -47,11 +47,8 @@ _ATOMIC = (ir.Ref, ir.Compare, ir.InSet, ir.Has, ir.Mentions, ir.Missing)
 
 
 def policy_conditions(policy: ir.Policy) -> Iterable[ir.Expr]:
-    """Every condition of a policy, block by block."""
-    for rule in ir.all_rules(policy):
-        when = getattr(rule, "when", None)
-        if when is not None:
-            yield when
+    """Every condition of a policy, block by block, and those of its declared invariants."""
+    yield from ir.all_conditions(policy)
 
 
 def walk_atoms(expr: ir.Expr) -> Iterable[ir.Expr]:

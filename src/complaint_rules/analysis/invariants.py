@@ -1,4 +1,4 @@
-"""Built-in domain invariants that ``prove --invariants`` checks (the grammar has no syntax for them yet).
+"""Built-in domain invariants that ``prove --invariants`` checks for any policy (declared ones: :mod:`.declared`).
 
 * ``monotone caps``: a more severe level never has a smaller remedy cap than a less severe one;
 * ``monotone deadlines``: for each clock, the deadline a level gets from the rules that depend on

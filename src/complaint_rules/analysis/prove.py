@@ -23,6 +23,9 @@ FINDING_KINDS = (
     "invariant.cap",  # a more severe level with a smaller remedy cap
     "invariant.deadline",  # a more severe level with a later deadline
     "invariant.options",  # a record for which every remedy option is excluded
+    "invariant.route",  # a declared `always|never route UNIT` broken by a record
+    "invariant.option",  # a declared `always|never option OPTION` broken by a record
+    "invariant.follow_up",  # a declared `always follow_up` broken by a record
 )
 
 
@@ -53,7 +56,7 @@ class Finding:
             "rule": self.rule,
             "location": self.span.location() if self.span is not None else None,
             "counterexample": jsonable(self.record) if self.record is not None else None,
-            "details": self.details,
+            "details": {k: jsonable(v) if isinstance(v, dict) else v for k, v in self.details.items()},
         }
 
 
@@ -199,14 +202,17 @@ def anchor_fields(policy: ir.Policy, schema: dict[str, ir.FieldDecl]) -> list[st
 
 
 def prove(policy: Any, *, invariants: bool = False, schema: dict[str, ir.FieldDecl] | None = None) -> ProofReport:
-    """Check a policy (an ``ir.Policy`` or a loaded ``Policy``): every finding comes with a counterexample."""
-    from . import checks, timing
+    """Check a policy (an ``ir.Policy`` or a loaded ``Policy``): every finding comes with a counterexample.
+
+    The invariants the policy declares are always checked; ``invariants=True`` adds the built-in ones.
+    """
+    from . import checks, declared, timing
     from . import invariants as inv
 
     policy = getattr(policy, "ir", policy)
     report = ProofReport(policy.header.id)
     prover = Prover(policy, schema)
-    for check in (*checks.CHECKS, timing.check_timings):
+    for check in (*checks.CHECKS, timing.check_timings, declared.check_declared):
         check(prover, report)
     if invariants:
         for check in inv.INVARIANTS:

@@ -17,6 +17,14 @@ def reproduces(policy: Any, finding: Finding) -> tuple[bool, str]:
         decision = policy.evaluate(finding.record)
     except ComplaintRulesError as exc:
         return False, f"evaluate rejected the counterexample: {exc}"
+    if finding.block == "invariants":  # declared invariants: some need a second record
+        from .declared import reproduces as declared
+
+        try:
+            ok = declared(policy, finding, decision)
+        except ComplaintRulesError as exc:
+            return False, f"evaluate rejected the second record: {exc}"
+        return (True, "") if ok else (False, f"evaluate does not show invariant {finding.rule!r} broken")
     check = _CHECKS.get(finding.kind)
     if check is None:
         return True, ""

@@ -55,6 +55,12 @@ _TERMINAL_NAMES = {
 }
 
 
+def invariant_forms() -> str:
+    """The invariant forms in words, for messages: ``monotone cap, monotone deadline CLOCK, ...``."""
+    words = {"deadline": "CLOCK", "route": "UNIT", "option": "OPTION"}
+    return ", ".join(f"{k} {s}" + (f" {words[s]}" if named else "") for (k, s), named in ir.INVARIANT_FORMS.items())
+
+
 def grammar_text() -> str:
     """The grammar shipped inside the package."""
     return resources.files("complaint_rules").joinpath("grammar/policy.lark").read_text(encoding="utf-8")
@@ -549,29 +555,20 @@ class _Builder(Transformer):
         return _Tagged("invariants", tuple(children), self.span(meta))
 
     def invariant_rule(self, meta, children):
-        body = _tagval(children, "invariant")
-        return ir.InvariantRule(**body, **self._rule_common(meta, children))
+        kind = next(c for c in children if isinstance(c, str) and not isinstance(c, Token))
+        names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
+        subject, arg = str(names[0]), (str(names[1]) if len(names) > 1 else None)
+        when = _tagval(children, "when")
+        named = ir.INVARIANT_FORMS.get((kind, subject))
+        if named is None or named != (arg is not None):
+            self.error(f"'{kind} {subject}{'' if arg is None else ' ' + arg}' is not an invariant; expected "
+                       f"{invariant_forms()}", self.span(meta))
+        elif kind == "monotone" and when is not None:
+            self.error("a monotone invariant compares levels over every record; it takes no 'when'",
+                       _tag(children, "when").span)
+        return ir.InvariantRule(kind=kind, subject=subject, arg=arg, when=when, **self._rule_common(meta, children))
 
-    def _invariant(kind: str, subject: str, named: bool):  # noqa: N805 - factory for invariant bodies
-        def method(self, meta, children):
-            names = [str(c) for c in children if isinstance(c, Token) and c.type == "NAME"]
-            quant = next((c for c in children if isinstance(c, str) and not isinstance(c, Token)), kind)
-            body = {"kind": quant, "subject": subject, "arg": names[0] if named else None,
-                    "when": _tagval(children, "when")}
-            return _Tagged("invariant", body, self.span(meta))
-
-        return method
-
-    inv_monotone_cap = _invariant("monotone", "cap", False)
-    inv_monotone_deadline = _invariant("monotone", "deadline", True)
-    inv_always_options = _invariant("always", "options", False)
-    inv_always_follow_up = _invariant("always", "follow_up", False)
-    inv_route = _invariant("always", "route", True)
-    inv_option = _invariant("always", "option", True)
-    del _invariant
-
-    def inv_quant(self, meta, children):
-        return str(children[0])
+    inv_kind = action
 
     # -- compensate
     def compensate(self, meta, children):
