@@ -15,7 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__)  # fmt: skip
     p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories")
     p.add_argument("--invariants", action="store_true",
-                   help="also check the built-in invariants (monotone caps and deadlines across levels)")  # fmt: skip
+                   help="besides the policy's declared invariants, check the built-in ones "
+                   "(monotone caps and deadlines across levels, some option always left)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="print one JSON report per policy")
     p.add_argument("--no-replay", action="store_true",
                    help="do not re-run counterexamples through evaluate to confirm them")  # fmt: skip
