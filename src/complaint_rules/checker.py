@@ -8,18 +8,18 @@ searching the enclosing node's text, so the caret still lands on the word.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import difflib
 import functools
-import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from . import ir
 from .errors import Diagnostic
 from .record import DERIVED_FIELDS
-from .span import Span
+from .span import Span, locate
+from .span import after as _after
+from .span import head as _head
 
 LEVEL = "level"
 OWNER = "owner"
@@ -62,52 +62,6 @@ def check(policy: ir.Policy, schema: Mapping[str, ir.FieldDecl] | None = None) -
 
 
 # ---------------------------------------------------------------------------- spans and words
-
-
-@functools.lru_cache(maxsize=64)
-def _line_starts(text: str) -> tuple[int, ...]:
-    return (0, *(m.end() for m in re.finditer("\n", text)))
-
-
-def locate(span: Span | None, text: str, after: str | None = None) -> Span | None:
-    """The span of ``text`` inside ``span`` (after the first match of regex ``after``), else ``span`` itself.
-
-    A name matches as a whole word; anything else (an operator, a date, ``50000 USD``) as it is written.
-    """
-    if span is None or span.source is None or not text:
-        return span
-    source = span.source.text
-    starts = _line_starts(source)
-    if span.line > len(starts):
-        return span
-    start = starts[span.line - 1] + span.column - 1
-    end = len(source)
-    if span.end_line is not None and span.end_column is not None and span.end_line <= len(starts):
-        end = starts[span.end_line - 1] + span.end_column - 1
-    segment = source[start:end]
-    pos = 0
-    if after is not None:
-        m = re.search(after, segment)
-        if m is None:
-            return span
-        pos = m.end()
-    pattern = rf"(?<![\w.]){re.escape(text)}(?!\w)" if re.fullmatch(r"\w+", text) else re.escape(text)
-    m = re.compile(pattern).search(segment, pos)
-    if m is None:
-        return span
-    absolute = start + m.start()
-    line = bisect.bisect_right(starts, absolute)
-    column = absolute - starts[line - 1] + 1
-    return Span(span.source, line, column, line, column + len(text))
-
-
-def _head(span: Span | None) -> Span | None:
-    """The first word of a span (a block keyword, ``rule``, ``test``): a short caret for a long node."""
-    if span is None or span.source is None:
-        return span
-    line = span.source.line(span.line)
-    m = re.match(r"[\w\"]+", line[span.column - 1:])
-    return Span(span.source, span.line, span.column, span.line, span.column + len(m.group())) if m else span
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
@@ -676,21 +630,6 @@ def _rule_span(rule: ir.Rule) -> Span | None:
 
 def _at(span: Span | None) -> str:
     return span.location() if span is not None else "<policy>"
-
-
-def _after(span: Span | None, mark: str) -> Span | None:
-    """What follows ``mark`` on the first line of a span: the value of ``key: value`` or ``name: type = value``."""
-    if span is None or span.source is None:
-        return span
-    line = span.source.line(span.line)
-    i = line.find(mark, span.column - 1)
-    if i < 0:
-        return span
-    j = i + 1
-    while j < len(line) and line[j] == " ":
-        j += 1
-    end = span.end_column if span.end_line == span.line and span.end_column else len(line) + 1
-    return Span(span.source, span.line, j + 1, span.line, max(end, j + 2))
 
 
 def _dupes(checker: _Checker, items, key, what: str, word=None, after: str | None = None, show=None) -> None:

@@ -7,6 +7,7 @@ kept, so memory stays bounded whatever the size of the corpus.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ class Impact(BaseModel):
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
+    if type(obj) is dict:
         return obj.get(name, default)
     return getattr(obj, name, default)
 
@@ -102,6 +103,33 @@ def keys(decision: Any) -> dict[str, Any]:
         out["follow_up"] = tuple(g(follow, k) for k in ("status", "rate", "by", "via", "due_at"))
     for o in g(decision, "obligations") or ():
         out["obligation " + g(o, "rule")] = (g(o, "action"), tuple(g(o, "by") or ()), g(o, "due_at"))
+    return out
+
+
+def plain_keys(d: dict) -> dict[str, Any]:
+    """:func:`keys` of a decision given as plain dicts (``CompiledPolicy.outcome``), read without ``_get``."""
+    out: dict[str, Any] = {
+        "level": (d["level"], d["level_label"]),
+        "routes": frozenset(d["routes"]),
+        "owner": d["owner"],
+    }
+    for x in d["deadlines"]:
+        out["deadline " + x["clock"]] = x["due_at"]
+    for e in d["escalations"]:
+        if e["status"] != "inactive":
+            out["escalation " + e["rule"]] = (e["action"], tuple(e["targets"]), e["due_at"])
+    r = d["remedy"]
+    if r is not None:
+        out["remedy tier"] = (r["tier"], r["cap"], r["approver"])
+        out["remedy authority"] = (
+            r["within_cap"], r["within_authority"], r["required_approver"], r["beyond_authority"]
+        )  # fmt: skip
+        out["remedy options"] = tuple(r["options"])
+    f = d["follow_up"]
+    if f is not None:
+        out["follow_up"] = (f["status"], f["rate"], f["by"], f["via"], f["due_at"])
+    for o in d["obligations"]:
+        out["obligation " + o["rule"]] = (o["action"], tuple(o["by"]), o["due_at"])
     return out
 
 
@@ -160,7 +188,11 @@ def observe(decision: Any) -> dict[str, tuple[Any, str]]:
 
 def compare(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:
     """(output, old label, new label) for each output whose key differs between two decisions."""
-    a, b = keys(old), keys(new)
+    return changes(old, new, keys(old), keys(new))
+
+
+def changes(old: Any, new: Any, a: dict[str, Any], b: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """:func:`compare` given the two decisions' keys already."""
     for name in dict.fromkeys([*a, *b]):
         if a.get(name) != b.get(name):
             la, lb = label(old, name), label(new, name)
@@ -175,27 +207,36 @@ def compare(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:
 
 
 class _Tally:
+    """Changes by output and transition, with the first transitions and examples in corpus order."""
+
     def __init__(self) -> None:
         self.outputs: dict[str, OutputImpact] = {}
         self.index: dict[str, dict[tuple[str, str], Transition]] = {}
 
-    def add(self, output: str, old: str, new: str, record_id: str) -> None:
+    def add(self, output: str, old: str, new: str, count: int, examples: list[str]) -> None:
         impact = self.outputs.get(output)
         if impact is None:
             impact = self.outputs[output] = OutputImpact(output=output)
             self.index[output] = {}
-        impact.changed += 1
+        impact.changed += count
         transitions = self.index[output]
         t = transitions.get((old, new))
         if t is None:
             if len(transitions) >= MAX_TRANSITIONS:
-                impact.other += 1
+                impact.other += count
                 return
             t = transitions[(old, new)] = Transition(old=old, new=new)
             impact.transitions.append(t)
-        t.count += 1
+        t.count += count
         if len(t.examples) < MAX_EXAMPLES:
-            t.examples.append(record_id)
+            t.examples.extend(examples[: MAX_EXAMPLES - len(t.examples)])
+
+
+# What deciding one chunk gives: (records, errors, first error ids, changed records,
+# {(output, old label, new label): [count, first record ids]} in order of first appearance).
+Done = tuple[int, int, list[str], int, dict[tuple[str, str, str], list]]
+
+WORKERS_FROM = 50_000  # records read in this process before ``workers=None`` starts worker processes
 
 
 def impact(
@@ -204,36 +245,51 @@ def impact(
     records: Iterable[Any],
     corpus: str = "<records>",
     now: dt.datetime | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     chunk: int = 2000,
 ) -> Impact:
     """Decide each record under ``old`` and ``new`` (loaded Policies) and count the changes.
 
     ``records`` yields dicts, or :class:`~complaint_rules.batch.Row` objects (rows that failed to
     read are counted as errors). With ``workers > 1`` chunks of records are decided in that many
-    processes; at most a few chunks are in flight, so memory stays bounded.
+    processes, at most two chunks per worker in flight, so memory stays bounded. ``workers=None``
+    decides the first ``WORKERS_FROM`` records here and, if the corpus is longer, the rest in one
+    process per CPU (when there is more than one). The result is the same whatever the workers.
     """
     result = Impact(corpus=corpus)
     tally = _Tally()
     chunks = _chunks(records, chunk)
-    if workers <= 1:
-        judge = _Judge(old, new, now)
+    judge = _Judge(old, new, now)
+    if workers is None:
+        cpus = os.cpu_count() or 1
+        workers = 1
+        for done_records, items in enumerate(chunks, 1):
+            _merge(result, tally, judge.run(items))
+            if cpus > 1 and done_records * chunk >= WORKERS_FROM:
+                workers = cpus
+                break
+    if workers > 1:
+        _in_pool(old, new, now, workers, chunks, result, tally)
+    else:
         for items in chunks:
             _merge(result, tally, judge.run(items))
-    else:
-        import concurrent.futures as cf
-        from collections import deque
-
-        with cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(old, new, now)) as pool:
-            pending: deque = deque()
-            for items in chunks:
-                pending.append(pool.submit(_run_worker, items))
-                if len(pending) >= 2 * workers:
-                    _merge(result, tally, pending.popleft().result())
-            while pending:
-                _merge(result, tally, pending.popleft().result())
     result.outputs = list(tally.outputs.values())
     return result
+
+
+def _in_pool(old, new, now, workers: int, chunks: Iterator, result: Impact, tally: _Tally) -> None:
+    """Decide the remaining chunks in ``workers`` processes, merging results in corpus order."""
+    import concurrent.futures as cf
+    from collections import deque
+
+    with cf.ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(old, new, now)) as pool:
+        pending: deque = deque()
+        for items in chunks:
+            pending.append(pool.submit(_run_worker, items))
+            if len(pending) >= 2 * workers:
+                _merge(result, tally, pending.popleft().result())
+        while pending:
+            _merge(result, tally, pending.popleft().result())
 
 
 def _chunks(records: Iterable[Any], size: int) -> Iterator[list[tuple[str, Any]]]:
@@ -250,38 +306,54 @@ def _chunks(records: Iterable[Any], size: int) -> Iterator[list[tuple[str, Any]]
 
 
 class _Judge:
-    """Decides records under both policies; coerces once when both read the same schema."""
+    """Decides records under both policies; coerces once when both read the same schema.
+
+    Decides through ``CompiledPolicy.outcome`` (plain dicts, the same closures as ``decide``) and
+    compares with :func:`plain_keys`; labels are made only for the outputs that changed.
+    """
 
     def __init__(self, old: Any, new: Any, now: dt.datetime | None):
         self.a, self.b, self.now = old.compiled, new.compiled, now
         self.shared = self.a.schema == self.b.schema
 
-    def run(
-        self, items: list[tuple[str, Any]]
-    ) -> tuple[int, list[str], list[tuple[str, str, str, str]], int]:
-        """(records, error ids, changes as (output, old, new, id), changed records)."""
-        errors: list[str] = []
-        changes: list[tuple[str, str, str, str]] = []
+    def run(self, items: list[tuple[str, Any]]) -> Done:
+        """Decide one chunk and sum up its changes."""
+        errors = 0
+        error_ids: list[str] = []
+        found: dict[tuple[str, str, str], list] = {}
         changed = 0
-        a, b, now = self.a, self.b, self.now
+        a, b, now, shared = self.a, self.b, self.now, self.shared
+        outcome_a, outcome_b = a.outcome, b.outcome
         for rid, record in items:
             if record is None:
-                errors.append(rid)
+                errors += 1
+                if len(error_ids) < MAX_EXAMPLES:
+                    error_ids.append(rid)
                 continue
             try:
                 record_id, values = a.coerce(record)
-                da = a.decide(values, record_id, now)
-                if not self.shared:
+                da = outcome_a(values, record_id, now)
+                if not shared:
                     record_id, values = b.coerce(record)
-                db = b.decide(values, record_id, now)
+                db = outcome_b(values, record_id, now)
             except (RecordError, ComplaintRulesError):
-                errors.append(rid)
+                errors += 1
+                if len(error_ids) < MAX_EXAMPLES:
+                    error_ids.append(rid)
                 continue
-            diffs = list(compare(da, db))
-            if diffs:
-                changed += 1
-                changes.extend((o, la, lb, rid) for o, la, lb in diffs)
-        return len(items), errors, changes, changed
+            ka, kb = plain_keys(da), plain_keys(db)
+            if ka == kb:
+                continue
+            changed += 1
+            for key in changes(da, db, ka, kb):
+                seen = found.get(key)
+                if seen is None:
+                    found[key] = [1, [rid]]
+                else:
+                    seen[0] += 1
+                    if len(seen[1]) < MAX_EXAMPLES:
+                        seen[1].append(rid)
+        return len(items), errors, error_ids, changed, found
 
 
 _WORKER: _Judge | None = None
@@ -292,19 +364,21 @@ def _init_worker(old: Any, new: Any, now: dt.datetime | None) -> None:
     _WORKER = _Judge(old, new, now)
 
 
-def _run_worker(items: list[tuple[str, Any]]):
+def _run_worker(items: list[tuple[str, Any]]) -> Done:
     assert _WORKER is not None
     return _WORKER.run(items)
 
 
-def _merge(result: Impact, tally: _Tally, done: tuple) -> None:
-    records, errors, changes, changed = done
+def _merge(result: Impact, tally: _Tally, done: Done) -> None:
+    records, errors, error_ids, changed, found = done
     result.records += records
     result.changed += changed
-    for rid in errors:
-        _error(result, rid)
-    for output, la, lb, rid in changes:
-        tally.add(output, la, lb, rid)
+    result.errors += errors
+    room = MAX_EXAMPLES - len(result.error_examples)
+    if room > 0:
+        result.error_examples.extend(error_ids[:room])
+    for (output, la, lb), (count, examples) in found.items():
+        tally.add(output, la, lb, count, examples)
 
 
 def _rid(item: Any, record: Any, n: int) -> str:
@@ -312,12 +386,6 @@ def _rid(item: Any, record: Any, n: int) -> str:
     if rid is None and isinstance(record, dict):
         rid = record.get("id")
     return str(rid) if rid is not None else f"#{n}"
-
-
-def _error(result: Impact, rid: str) -> None:
-    result.errors += 1
-    if len(result.error_examples) < MAX_EXAMPLES:
-        result.error_examples.append(rid)
 
 
 def read_corpus(path: str | Path, columns: str | Path | None = None) -> Iterator[Any]:
