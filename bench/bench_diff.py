@@ -1,10 +1,15 @@
 """Impact of a policy change on a 1,000,000-record generated corpus: streamed JSONL, bounded memory.
 
-    python bench/bench_diff.py [--records N] [--workers W] [OLD NEW]
+    python bench/bench_diff.py [--records N] [--workers W] [--sample S] [OLD NEW]
 
 Records are generated as JSON lines on the fly and read back through ``complaint_rules.batch``
 (as ``diff --corpus`` reads a file), so nothing is held in memory but a few chunks in flight.
 Prints records/s, the wall time and the peak resident memory of this process and its workers.
+
+First, on a sample of ``S`` records in this one process, it times per record what impact does
+(``CompiledPolicy.outcome`` under both policies, comparison keys, labels of what changed) against
+the plain way (``Policy.evaluate`` under both, then ``compare``), checks that both count the same,
+and prints the ratio. ``--workers 0`` lets ``impact`` choose (as ``diff --corpus`` does).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pathlib import Path
 from complaint_rules import load
 from complaint_rules.batch import read_jsonl
 from complaint_rules.compare import impact
+from complaint_rules.compare.impact import compare
 
 HERE = Path(__file__).resolve().parent
 FIX = HERE.parent / "tests" / "diff_fixtures"
@@ -58,6 +64,25 @@ def peak_mb() -> float:
     return max(own, kids) * 1024 / scale / 1024
 
 
+def per_record(old, new, sample: int) -> tuple[float, float, bool]:
+    """Seconds per record in this process: impact's way and the plain way, and whether they agree."""
+    rows = list(read_jsonl(generate(sample, seed=11)))
+    started = time.perf_counter()
+    fast = impact(old, new, rows, workers=1)
+    t_fast = (time.perf_counter() - started) / sample
+    started = time.perf_counter()
+    changed = 0
+    counts: dict[str, int] = {}
+    for row in rows:
+        found = list(compare(old.evaluate(row.record), new.evaluate(row.record)))
+        changed += bool(found)
+        for output, _, _ in found:
+            counts[output] = counts.get(output, 0) + 1
+    t_plain = (time.perf_counter() - started) / sample
+    same = changed == fast.changed and counts == {o.output: o.changed for o in fast.outputs}
+    return t_fast, t_plain, same
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -65,28 +90,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("old", nargs="?", default=str(FIX / "base.policy"))
     parser.add_argument("new", nargs="?", default=str(FIX / "branch.policy"))
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="0: impact chooses")
+    parser.add_argument("--sample", type=int, default=20_000, help="records timed both ways in-process")
     args = parser.parse_args(argv)
     old, new = load(args.old), load(args.new)
+    agree = True
+    if args.sample:
+        t_fast, t_plain, agree = per_record(old, new, args.sample)
+        print(f"per record, one process, {args.sample:,} records: impact {t_fast * 1e6:.1f} us, "
+              f"evaluate both + compare {t_plain * 1e6:.1f} us ({t_plain / t_fast:.2f}x); "
+              f"counts {'agree' if agree else 'DISAGREE'}")
     start = time.perf_counter()
     result = impact(
         old,
         new,
         read_jsonl(generate(args.records)),
         corpus=f"<{args.records} generated>",
-        workers=args.workers,
+        workers=args.workers or None,
     )
     elapsed = time.perf_counter() - start
     print(f"{args.old} -> {args.new}")
     print(f"records: {result.records}  changed: {result.changed}  errors: {result.errors}")
     for o in sorted(result.outputs, key=lambda o: -o.changed):
         print(f"  {o.output}: {o.changed}")
-    print(f"time: {elapsed:.1f} s  ({result.records / elapsed:,.0f} records/s, {args.workers} worker(s))")
+    workers = args.workers or "auto"
+    print(f"time: {elapsed:.1f} s  ({result.records / elapsed:,.0f} records/s, {workers} worker(s))")
     print(f"peak memory: {peak_mb():.0f} MiB")
     if result.records != args.records:
         print("error: records were lost", file=sys.stderr)
         return 1
-    return 0
+    return 0 if agree else 1
 
 
 if __name__ == "__main__":

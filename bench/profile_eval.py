@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from complaint_rules import ir  # noqa: E402
-from complaint_rules.calendar import calendar  # noqa: E402
-from complaint_rules.policy import load  # noqa: E402
+from complaint_rules import ir
+from complaint_rules.calendar import calendar
+from complaint_rules.policy import load
 
 POLICY = ROOT / "tests" / "fixtures" / "full.policy"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

@@ -9,9 +9,9 @@ import datetime as dt
 import re
 from array import array
 from calendar import isleap as _isleap
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -105,7 +105,7 @@ class _Source(NamedTuple):
     name: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _source(country: str) -> _Source:
     code = country.strip().upper()
     if code == "NONE":
@@ -238,8 +238,22 @@ class Calendar:
     is harmless because both builds give the same immutable table.
     """
 
-    __slots__ = ("country", "hours", "timezone", "holidays", "workdays", "tzinfo",
-                 "_source", "_open", "_close", "_day", "_years", "_key", "_steady", "_nth")  # fmt: skip
+    __slots__ = (
+        "_close",
+        "_day",
+        "_key",
+        "_nth",
+        "_open",
+        "_source",
+        "_steady",
+        "_years",
+        "country",
+        "holidays",
+        "hours",
+        "timezone",
+        "tzinfo",
+        "workdays",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -531,7 +545,7 @@ class Calendar:
                     return None
                 # As _shift_months: the same day of the month, or its last day when the month is shorter.
                 last = _MONTH_DAYS[month0] + (month0 == 1 and _isleap(year))
-                day = local.day if local.day <= last else last
+                day = min(local.day, last)
                 return local.replace(year=year, month=month0 + 1, day=day, fold=0)
 
             return calendar_months
@@ -545,8 +559,7 @@ class Calendar:
                 day, clock = local.date(), local.time()
                 # As _forward: the first business moment at or after start, then n working days on.
                 if works(day) and (closing is None or clock <= closing):
-                    if clock < opening:
-                        clock = opening
+                    clock = max(clock, opening)
                 else:
                     day, clock = nth(day, 1), opening
                 day = nth(day, n)

@@ -337,6 +337,8 @@ class _Plan:
                         d.id,
                         i,
                         _entry(d, "deadlines"),
+                        # Frozen models may be shared: one Deadline for every decision where the anchor is missing.
+                        _deadline({"clock": d.clock, "due_at": None, "rule": d.id, "anchor": d.anchor}),
                     )
                     for i, d in enumerate(policy.deadlines)
                     if d.clock == name
@@ -472,19 +474,30 @@ class _Plan:
         won: dict[str, tuple] = {}
         matched = [None] * self.deadline_count
         for name, rules in self.clocks:
-            for cond, fn, anchor, is_clock, rule_id, index, entry in rules:
+            for cond, fn, anchor, is_clock, rule_id, index, entry, unset in rules:
                 if cond is None or cond(v):
                     due[name] = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
-                    won[name] = (rule_id, anchor)
+                    won[name] = (rule_id, anchor, unset)
                     matched[index] = entry
                     break
-        deadlines = tuple(
-            [
-                deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
-                for name in self.clock_names
-                if name in won
-            ]
-        )
+        if deadline_ is _deadline:  # models: the rule's shared Deadline when its anchor is missing
+            deadlines = tuple(
+                [
+                    deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
+                    if due[name] is not None
+                    else won[name][2]
+                    for name in self.clock_names
+                    if name in won
+                ]
+            )
+        else:
+            deadlines = tuple(
+                [
+                    deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
+                    for name in self.clock_names
+                    if name in won
+                ]
+            )
         if won:
             trace.extend([e for e in matched if e is not None])
 

@@ -222,7 +222,12 @@ def _decimal(value: Any) -> Decimal:
 
 def _money(currency: str | None) -> Callable[[Any], ir.Money]:
     def convert(value: Any) -> ir.Money:
-        if type(value) is ir.Money or isinstance(value, Amount):
+        if type(value) is int or type(value) is Decimal:  # a bare amount: skip the abstract-class checks below
+            try:
+                amount, cur = _decimal(value), None
+            except _Bad:
+                raise _Bad(f"expected an amount such as '1000 CNY', got {_show(value)}") from None
+        elif type(value) is ir.Money or isinstance(value, Amount):
             amount, cur = value.amount, value.currency
         elif isinstance(value, Mapping) and "amount" in value:
             amount = _decimal(value["amount"])

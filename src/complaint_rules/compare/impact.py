@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 def _show(value: Any) -> str:
     if value is None:
         return "none"
+    if type(value) is str:
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):
@@ -138,47 +140,65 @@ def label(decision: Any, output: str) -> str:
 
     For deadlines it names the deciding rule, since the due times differ from record to record.
     """
+    kind, space, name = output.partition(" ")
+    show = _LABELS.get(kind)
+    if show is None or (kind == "remedy" and name not in _REMEDY_PARTS) or (not space) != (kind in _WHOLE):
+        raise ValueError(f"unknown output {output!r}")
+    return show(decision, name)
+
+
+def _deadline_label(decision: Any, clock: str) -> str:
     g = _get
-    if output.startswith("deadline "):
-        clock = output.split(" ", 1)[1]
-        d = next((d for d in g(decision, "deadlines") or () if g(d, "clock") == clock), None)
-        if d is None:
-            return "none"
-        return g(d, "rule") if g(d, "due_at") is not None else f"{g(d, 'rule')}: none"
-    if output.startswith(("escalation ", "obligation ")):
-        kind, rule = output.split(" ", 1)
-        items = g(decision, "escalations" if kind == "escalation" else "obligations") or ()
-        item = next((i for i in items if g(i, "rule") == rule and g(i, "status") != "inactive"), None)
-        if item is None:
-            return "none"
-        return f"{g(item, 'action')} {', '.join(g(item, 'targets' if kind == 'escalation' else 'by') or ())}"
+    d = next((d for d in g(decision, "deadlines") or () if g(d, "clock") == clock), None)
+    if d is None:
+        return "none"
+    return g(d, "rule") if g(d, "due_at") is not None else f"{g(d, 'rule')}: none"
+
+
+def _item_label(decision: Any, rule: str, many: str, who: str) -> str:
+    g = _get
+    item = next((i for i in g(decision, many) or () if g(i, "rule") == rule and g(i, "status") != "inactive"), None)
+    if item is None:
+        return "none"
+    return f"{g(item, 'action')} {', '.join(g(item, who) or ())}"
+
+
+def _remedy_label(decision: Any, part: str) -> str:
+    g = _get
     remedy = g(decision, "remedy")
-    if output == "level":
-        return _show(g(decision, "level"))
-    if output == "routes":
-        return "{" + ", ".join(g(decision, "routes") or ()) + "}"
-    if output == "owner":
-        return _show(g(decision, "owner"))
-    if output == "remedy tier":
+    if part == "tier":
         tier = g(remedy, "tier") if remedy is not None else None
         return f"{tier}: up to {_show(g(remedy, 'cap'))} by {g(remedy, 'approver')}" if tier else "none"
-    if output == "remedy authority":
+    if part == "authority":
         if remedy is None or g(remedy, "amount") is None:
             return "no amount claimed"
         return authority_text(
-            *(
-                g(remedy, k)
-                for k in ("within_cap", "within_authority", "required_approver", "beyond_authority")
-            )
-        )
-    if output == "remedy options":
-        return _show(tuple(g(remedy, "options") or ())) if remedy is not None else "none"
-    if output == "follow_up":
-        f = g(decision, "follow_up")
-        if f is None or g(f, "status") in (None, "none"):
-            return "none"
-        return f"{g(f, 'status')} {_show(g(f, 'rate'))}% by {', '.join(g(f, 'by') or ())} ({g(f, 'rule')})"
-    raise ValueError(f"unknown output {output!r}")
+            g(remedy, "within_cap"), g(remedy, "within_authority"), g(remedy, "required_approver"),
+            g(remedy, "beyond_authority"),
+        )  # fmt: skip
+    return _show(tuple(g(remedy, "options") or ())) if remedy is not None else "none"
+
+
+def _follow_up_label(decision: Any, _: str) -> str:
+    g = _get
+    f = g(decision, "follow_up")
+    if f is None or g(f, "status") in (None, "none"):
+        return "none"
+    return f"{g(f, 'status')} {_show(g(f, 'rate'))}% by {', '.join(g(f, 'by') or ())} ({g(f, 'rule')})"
+
+
+_REMEDY_PARTS = frozenset({"tier", "authority", "options"})
+_WHOLE = frozenset({"level", "routes", "owner", "follow_up"})  # outputs named by one word
+_LABELS: dict[str, Callable[[Any, str], str]] = {
+    "level": lambda d, _: _show(_get(d, "level")),
+    "routes": lambda d, _: "{" + ", ".join(_get(d, "routes") or ()) + "}",
+    "owner": lambda d, _: _show(_get(d, "owner")),
+    "deadline": _deadline_label,
+    "escalation": lambda d, rule: _item_label(d, rule, "escalations", "targets"),
+    "obligation": lambda d, rule: _item_label(d, rule, "obligations", "by"),
+    "remedy": _remedy_label,
+    "follow_up": _follow_up_label,
+}
 
 
 def observe(decision: Any) -> dict[str, tuple[Any, str]]:
@@ -193,14 +213,23 @@ def compare(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:
 
 def changes(old: Any, new: Any, a: dict[str, Any], b: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     """:func:`compare` given the two decisions' keys already."""
-    for name in dict.fromkeys([*a, *b]):
-        if a.get(name) != b.get(name):
-            la, lb = label(old, name), label(new, name)
-            if la == lb and name.startswith("deadline"):  # same rule, another time
-                lb = f"{lb} (other due time)"
-            elif la == lb:
-                la, lb = f"{la} ({_show(a.get(name))})", f"{lb} ({_show(b.get(name))})"
-            yield name, la, lb
+    # Names of ``a`` in order, then those only in ``b``; a missing key counts as None.
+    for name, x in a.items():
+        y = b.get(name)
+        if x != y:
+            yield _change(old, new, name, x, y)
+    for name, y in b.items():
+        if name not in a and None != y:
+            yield _change(old, new, name, None, y)
+
+
+def _change(old: Any, new: Any, name: str, x: Any, y: Any) -> tuple[str, str, str]:
+    la, lb = label(old, name), label(new, name)
+    if la == lb and name.startswith("deadline"):  # same rule, another time
+        lb = f"{lb} (other due time)"
+    elif la == lb:
+        la, lb = f"{la} ({_show(x)})", f"{lb} ({_show(y)})"
+    return name, la, lb
 
 
 # ---------------------------------------------------------------------------- the corpus

@@ -1,0 +1,245 @@
+"""The fast paths decide exactly as the plain ones: calendar shifters, outcome dicts, dict coercion, parallel impact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pickle
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_compiler_oracle import COMPILED, MOMENTS, records
+
+from complaint_rules import ir, load
+from complaint_rules.calendar import Calendar
+from complaint_rules.compare.impact import (
+    MAX_EXAMPLES,
+    Impact,
+    OutputImpact,
+    Transition,
+    compare,
+    impact,
+    keys,
+    label,
+    plain_keys,
+)
+from complaint_rules.decision import Decision
+from complaint_rules.errors import CalendarError, ComplaintRulesError, RecordError
+
+FIX = Path(__file__).parent / "diff_fixtures"
+# The module, not the function of the same name that complaint_rules.compare exports.
+impact_module = importlib.import_module("complaint_rules.compare.impact")
+
+# ---------------------------------------------------------------------------- calendar shifters
+
+CALENDARS = [
+    Calendar("CN", "09:00-18:30", "Asia/Shanghai", holidays=["2026-12-24"], workdays=["2026-12-27"]),
+    Calendar("CN", None, "Asia/Shanghai"),
+    Calendar("US", "09:00-17:00", "America/New_York"),  # DST: the shortcuts must step aside
+    Calendar("DE", "08:00-16:30", "Europe/Berlin"),
+    Calendar("NONE", None, "UTC"),
+]
+ZONES = [dt.timezone(dt.timedelta(hours=8)), dt.timezone.utc, dt.timezone(dt.timedelta(hours=-5)),
+         ZoneInfo("America/New_York"), ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Shanghai")]  # fmt: skip
+
+
+@st.composite
+def starts(draw):
+    zone = draw(st.sampled_from(ZONES))
+    day = dt.date(2025, 12, 20) + dt.timedelta(days=draw(st.integers(0, 400)))
+    # Hours around opening, closing and the DST changes (01:00-03:00) are where shortcuts could go wrong.
+    hour = draw(st.sampled_from([0, 1, 2, 3, 8, 9, 12, 16, 17, 18, 19, 23]))
+    minute, micro = draw(st.sampled_from([0, 29, 30, 59])), draw(st.sampled_from([0, 0, 1]))
+    return dt.datetime(day.year, day.month, day.day, hour, minute, 0, micro, tzinfo=zone,
+                       fold=draw(st.integers(0, 1)))  # fmt: skip
+
+
+def _result(fn, *args):
+    try:
+        out = fn(*args)
+    except (CalendarError, ValueError) as exc:
+        return type(exc), str(exc)
+    return out, out.isoformat(), out.tzinfo, out.fold
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    cal=st.sampled_from(CALENDARS),
+    unit=st.sampled_from(ir.DURATION_UNITS),
+    amount=st.sampled_from([0, 1, 2, 3, 7, 24, 40, 400]),
+    sign=st.sampled_from([1, -1]),
+    start=starts(),
+)
+def test_shifter_gives_what_add_and_subtract_give(cal, unit, amount, sign, start):
+    duration = ir.Duration(amount, unit)
+    plain = cal.add if sign > 0 else cal.subtract
+    shift = cal.shifter(duration, sign)
+    expected = _result(plain, start, duration)
+    assert _result(shift, start) == expected
+    assert _result(shift, start) == expected  # again: the remembered result for the same object
+
+
+def test_shifter_reports_bad_starts_and_missing_years_like_add():
+    cal = CALENDARS[0]
+    shift = cal.shifter(ir.Duration(1, "working_days"))
+    with pytest.raises(CalendarError, match="no holiday data for 2099"):
+        shift(dt.datetime(2099, 3, 3, 10, tzinfo=dt.timezone.utc))
+    for bad in (None, dt.datetime(2026, 3, 3, 10), "2026-03-03"):
+        with pytest.raises(CalendarError) as got:
+            shift(bad)
+        with pytest.raises(CalendarError) as want:
+            cal.add(bad, ir.Duration(1, "working_days"))
+        assert str(got.value) == str(want.value)
+
+
+def test_shifter_remembers_by_identity_not_equality():
+    # Equal instants in different zones are equal datetimes; the shifter must still answer each in full.
+    cal = CALENDARS[0]
+    shift = cal.shifter(ir.Duration(1, "days"))
+    a = dt.datetime(2026, 3, 3, 10, tzinfo=dt.timezone.utc)
+    b = a.astimezone(ZoneInfo("America/New_York"))
+    assert a == b and shift(a) == shift(b) == cal.add(a, "1 day")
+    assert shift(a) is shift(a)
+
+
+# ---------------------------------------------------------------------------- outcome dicts
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_outcome_is_the_decision_as_plain_dicts(name, data):
+    compiled = COMPILED[name]
+    record = data.draw(records(compiled), label="record")
+    now = data.draw(st.none() | MOMENTS, label="now")
+    try:
+        record_id, values = compiled.coerce(record)
+        decision = compiled.decide(values, record_id, now)
+    except ComplaintRulesError as exc:
+        with pytest.raises(type(exc)):
+            compiled.outcome(compiled.coerce(record)[1], record_id, now)
+        return
+    plain = compiled.outcome(values, record_id, now)
+    assert Decision.model_validate(plain) == decision
+    assert Decision.model_validate(plain).model_dump_json() == decision.model_dump_json()
+    assert decision == compiled.evaluate(record, now)
+    assert Decision.model_validate_json(decision.model_dump_json()) == decision
+    found = plain_keys(plain)
+    assert found == keys(decision)
+    for output in found:
+        assert label(plain, output) == label(decision, output)
+
+
+def test_compiled_policy_still_pickles_and_decides_the_same():
+    compiled = COMPILED["full"]
+    record = {"id": "p1", "received_at": "2026-09-30T17:00+08:00", "category": "after_sales",
+              "first_contact_at": "2026-10-09T10:00+08:00", "resolved_at": "2026-10-10T10:00+08:00"}  # fmt: skip
+    copy = pickle.loads(pickle.dumps(compiled))
+    assert copy.evaluate(record).to_json() == compiled.evaluate(record).to_json()
+    assert copy.outcome(*reversed(copy.coerce(record))) == compiled.outcome(*reversed(compiled.coerce(record)))
+
+
+# ---------------------------------------------------------------------------- dict coercion
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_dicts_coerce_as_other_mappings_do(name, data):
+    # Dicts take a shortcut (only their own keys are converted); any other mapping takes the schema walk.
+    compiled = COMPILED[name]
+    record = dict(data.draw(records(compiled), label="record"))
+    for field in data.draw(st.lists(st.sampled_from(sorted(compiled.schema)), max_size=3), label="spoilt"):
+        record[field] = data.draw(st.sampled_from([" ", "", None, "not a value", [1], {"x": 1}, -3]))
+    if data.draw(st.booleans(), label="unknown key"):
+        record["no_such_field"] = "kept out"
+
+    def run(raw):
+        try:
+            return compiled.coerce(raw)
+        except RecordError as exc:
+            return str(exc), exc.record_id
+
+    assert run(record) == run(MappingProxyType(record))
+
+
+# ---------------------------------------------------------------------------- impact
+
+
+def _reference(old, new, rows, now=None) -> Impact:
+    """The impact counted the plain way: full decisions, one record at a time."""
+    result = Impact(corpus="<records>")
+    outputs: dict[str, OutputImpact] = {}
+    a, b = old.compiled, new.compiled
+    for n, record in enumerate(rows, 1):
+        rid = str(record["id"]) if isinstance(record, dict) and record.get("id") is not None else f"#{n}"
+        try:
+            da, db = a.evaluate(record, now), b.evaluate(record, now)
+        except ComplaintRulesError:
+            result.errors += 1
+            if len(result.error_examples) < MAX_EXAMPLES:
+                result.error_examples.append(rid)
+            continue
+        found = list(compare(da, db))
+        result.changed += bool(found)
+        for output, la, lb in found:
+            o = outputs.setdefault(output, OutputImpact(output=output))
+            o.changed += 1
+            t = next((t for t in o.transitions if (t.old, t.new) == (la, lb)), None)
+            if t is None:
+                if len(o.transitions) >= impact_module.MAX_TRANSITIONS:
+                    o.other += 1
+                    continue
+                t = Transition(old=la, new=lb)
+                o.transitions.append(t)
+            t.count += 1
+            if len(t.examples) < MAX_EXAMPLES:
+                t.examples.append(rid)
+    result.records = len(rows)
+    result.outputs = list(outputs.values())
+    return result
+
+
+def _corpus(n: int) -> list[dict]:
+    rows = []
+    for i in range(n):
+        rows.append({
+            "id": f"r{i}",
+            "received_at": f"2026-11-{1 + i % 28:02d}T{8 + i % 11:02d}:{(7 * i) % 60:02d}:00+08:00",
+            "category": ("sales_service", "product_quality", "after_sales")[i % 3],
+            "claimed_amount": f"{(0, 200, 800, 1500, 6000)[i % 5]} CNY",
+            "repeat_count": i % 4,
+            "external": ["media"] if i % 7 == 0 else [],
+            "demands": ["return_vehicle"] if i % 11 == 0 else [],
+        })  # fmt: skip
+        if i % 2:
+            rows[-1]["resolved_at"] = f"2026-11-{1 + i % 28:02d}T20:00:00+08:00"
+        if i % 13 == 5:
+            rows[-1]["claimed_amount"] = "lots"  # a bad record: counted as an error
+    return rows
+
+
+@pytest.mark.parametrize("max_transitions", [25, 2])
+def test_impact_in_chunks_counts_as_one_record_at_a_time(monkeypatch, max_transitions):
+    monkeypatch.setattr(impact_module, "MAX_TRANSITIONS", max_transitions)
+    old, new = load(FIX / "base.policy"), load(FIX / "branch.policy")
+    rows = _corpus(120)
+    now = dt.datetime(2026, 11, 3, 12, tzinfo=dt.timezone.utc)
+    expected = _reference(old, new, rows, now).model_dump()
+    assert expected["errors"] and expected["changed"] and any(o["other"] for o in expected["outputs"])
+    for chunk in (1, 7, 500):
+        assert impact(old, new, rows, now=now, workers=1, chunk=chunk).model_dump() == expected
+
+
+def test_impact_with_worker_processes_counts_the_same(monkeypatch):
+    monkeypatch.setattr(impact_module, "WORKERS_FROM", 20)  # workers=None: 20 records here, the rest in a pool
+    monkeypatch.setattr(impact_module.os, "cpu_count", lambda: 2)
+    old, new = load(FIX / "base.policy"), load(FIX / "branch.policy")
+    rows = _corpus(90)
+    expected = _reference(old, new, rows).model_dump()
+    assert impact(old, new, rows, chunk=10).model_dump() == expected
+    assert impact(old, new, rows, chunk=10, workers=2).model_dump() == expected
