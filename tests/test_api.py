@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
+from strategies_ir import policies
 
 import complaint_rules
 from complaint_rules import PolicyError, load, loads
@@ -15,8 +16,6 @@ from complaint_rules.frontend import yaml as fy
 from complaint_rules.policy import fingerprint
 from complaint_rules.printer import print_policy
 from complaint_rules.yaml_printer import to_yaml
-
-from strategies_ir import policies
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "policies").rglob("*.policy"))

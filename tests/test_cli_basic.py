@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from complaint_rules.cli import main
 
 FULL = Path(__file__).parent / "fixtures" / "full.policy"

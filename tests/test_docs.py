@@ -12,7 +12,7 @@ from complaint_rules.frontend import dsl
 from complaint_rules.printer import print_policy
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-BLOCK = re.compile(r"^```(policy|cond)\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^```(policy|cond)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
 def blocks(kind: str) -> list[tuple[str, str]]:

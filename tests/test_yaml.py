@@ -28,8 +28,8 @@ DOC = Path(__file__).resolve().parent.parent / "docs" / "yaml.md"
 
 def doc_examples() -> tuple[str, str]:
     text = DOC.read_text(encoding="utf-8")
-    policy = re.search(r"^```policy\n(.*?)^```", text, re.S | re.M).group(1)
-    yaml_text = re.search(r"^```yaml\n(.*?)^```", text, re.S | re.M).group(1)
+    policy = re.search(r"^```policy\n(.*?)^```", text, re.DOTALL | re.MULTILINE).group(1)
+    yaml_text = re.search(r"^```yaml\n(.*?)^```", text, re.DOTALL | re.MULTILINE).group(1)
     return policy, yaml_text
 
 

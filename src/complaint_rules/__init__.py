@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+# The factory shadows the submodule of the same name on purpose: `complaint_rules.calendar("CN", ...)`.
+from .calendar import Calendar, calendar
 from .errors import (
     CalendarError,
     ComplaintRulesError,
@@ -14,9 +16,6 @@ from .errors import (
     RecordError,
 )
 from .policy import Policy, load, loads
-
-# The factory shadows the submodule of the same name on purpose: `complaint_rules.calendar("CN", ...)`.
-from .calendar import Calendar, calendar  # noqa: E402  (after .policy, which must not depend on it)
 
 __version__ = "0.1.0"
 

@@ -99,7 +99,7 @@ def parse_file(
 
 def _extends_span(text: str, name: str) -> Span | None:
     """Where the ``extends`` clause stands (the IR keeps only its value)."""
-    match = re.search(r"^[ \t]*(extends)\b", text, re.M)
+    match = re.search(r"^[ \t]*(extends)\b", text, re.MULTILINE)
     if match is None:
         return None
     line = text.count("\n", 0, match.start(1)) + 1

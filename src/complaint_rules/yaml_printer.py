@@ -24,7 +24,7 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _RESOLVER = pyyaml.resolver.Resolver()
 # Characters that would make pyyaml fold or break a scalar over lines: keep every scalar on one line.
 _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
-_TOP_KEY = re.compile(r"^[a-z_]+:", re.M)
+_TOP_KEY = re.compile(r"^[a-z_]+:", re.MULTILINE)
 _EMITTER = pyyaml.emitter.Emitter(None)
 
 

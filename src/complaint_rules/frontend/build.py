@@ -60,7 +60,7 @@ def _unquote(token: str) -> str:
 class _Tagged:
     """An intermediate value with a tag (e.g. a rule head, a `when`, a `note`)."""
 
-    __slots__ = ("tag", "value", "span")
+    __slots__ = ("span", "tag", "value")
 
     def __init__(self, tag: str, value, span: Span | None = None):
         self.tag, self.value, self.span = tag, value, span
@@ -157,7 +157,7 @@ class Builder(Transformer):
             kw[key] = value
         return ir.Header(id=ident, span=self.span(meta), **kw)
 
-    def _h(name, conv):  # noqa: N805 - factory for header items
+    def _h(name, conv):
         def method(self, meta, children):
             return _Tagged(name, conv(self, children), self.span(meta))
 

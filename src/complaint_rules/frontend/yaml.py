@@ -29,7 +29,7 @@ _CURRENCY = re.compile(r"[A-Z]{3}\Z")
 _HOURS = re.compile(r"(\d{2}:\d{2})\s*-\s*(\d{2}:\d{2})\Z")
 _POSITION = re.compile(r"(before|after)\s+([a-z_][a-z0-9_]*)\Z")
 _SIMPLE_KINDS = tuple(k for k in ir.FIELD_KINDS if k not in ("enum", "set"))
-_TYPE = re.compile(r"(?:(set\s+of\s+enum|set|enum)\s*(?:\{(.*)\})?|([a-z_]+)(?:\s+([A-Z]{3}))?)\s*\Z", re.S)
+_TYPE = re.compile(r"(?:(set\s+of\s+enum|set|enum)\s*(?:\{(.*)\})?|([a-z_]+)(?:\s+([A-Z]{3}))?)\s*\Z", re.DOTALL)
 
 TOP_KEYS = (
     "policy",
