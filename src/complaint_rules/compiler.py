@@ -668,7 +668,7 @@ class _Plan:
                 "repeat_needed": status == "required"
                 and limit is not None
                 and v.get("satisfied") is False
-                and attempts < limit,
+                and (limit == 0 or attempts < limit),
             }
         )
 

@@ -447,5 +447,5 @@ def _follow_up(policy, env: _Env, meta: PolicyMeta, record_id, anchor, shift, re
         repeat_needed=status == "required"
         and limit is not None
         and env.values.get("satisfied") is False
-        and attempts < limit,
+        and (limit == 0 or attempts < limit),
     )

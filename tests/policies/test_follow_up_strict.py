@@ -112,8 +112,12 @@ def test_still_dissatisfied_means_fix_again_and_follow_up_again(policy):
     d = decide(policy, category="service", follow_ups=unhappy)
     assert "fix_again" in obligations(d)
     assert d.follow_up.status == "required"
+    assert d.follow_up.repeat_needed and d.follow_up.until_satisfied == 0  # 0: no limit on the rounds
+    many = unhappy * 12  # "until satisfied", however many rounds it takes
+    assert decide(policy, category="service", follow_ups=many).follow_up.repeat_needed
     happy = [{"at": at("2026-12-03T10:00"), "method": "visit", "satisfied": True}]
-    assert "fix_again" not in obligations(decide(policy, category="service", follow_ups=happy))
+    satisfied = decide(policy, category="service", follow_ups=happy)
+    assert "fix_again" not in obligations(satisfied) and not satisfied.follow_up.repeat_needed
 
 
 def test_anonymous_complaints_stay_exempt(policy):
