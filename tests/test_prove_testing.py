@@ -70,3 +70,42 @@ def test_a_broken_law_is_reported_with_its_record() -> None:
 
 def test_the_plugin_fixture_runs_the_laws(policy_properties) -> None:
     policy_properties(ROOT / "policies" / "retail" / "mall.policy", max_examples=10)
+
+
+def test_remedy_laws_catch_a_wrong_tier_a_false_within_cap_and_an_approver_above_their_limit() -> None:
+    policy = load(DEALER)
+    record = {"id": "x2", "received_at": "2026-12-01T10:00+08:00", "category": "sales_service",
+              "claimed_amount": 6000}  # general: the 500 CNY tier of the customer director
+    decision = policy.evaluate(record)
+    assert_decision_properties(policy, record, decision)
+    remedy = decision.remedy
+    assert remedy.within_cap is False and remedy.required_approver == "general_manager"
+
+    def broken(**change):
+        return decision.model_copy(update={"remedy": remedy.model_copy(update=change)})
+
+    with pytest.raises(AssertionError, match="not level general's"):
+        assert_decision_properties(policy, record, broken(tier="major", approver="general_manager"))
+    with pytest.raises(AssertionError, match="not the tier cap"):
+        assert_decision_properties(policy, record, broken(cap=remedy.cap.model_copy(update={"amount": 50000})))
+    with pytest.raises(AssertionError, match="within_cap is True"):
+        assert_decision_properties(policy, record, broken(within_cap=True))
+    with pytest.raises(AssertionError, match="above department_head's limit"):
+        assert_decision_properties(policy, record, broken(required_approver="department_head"))
+    with pytest.raises(AssertionError, match="beyond authority"):
+        assert_decision_properties(policy, record, broken(beyond_authority=True))
+    with pytest.raises(AssertionError, match="not among"):
+        assert_decision_properties(policy, record, broken(options=("cash", "gold_bars")))
+
+
+def test_an_obligation_due_before_its_start_breaks_the_timing_law() -> None:
+    policy = load(DEALER)
+    delivered = dt.datetime(2026, 12, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    record = {"id": "x3", "received_at": "2026-12-05T10:00+08:00", "delivered_at": delivered.isoformat()}
+    decision = policy.evaluate(record)
+    assert_decision_properties(policy, record, decision)
+    call = next(o for o in decision.obligations if o.rule == "delivery_call_7_days")
+    early = call.model_copy(update={"due_at": delivered - dt.timedelta(hours=1)})
+    obligations = tuple(early if o is call else o for o in decision.obligations)
+    with pytest.raises(AssertionError, match="obligation delivery_call_7_days due .* before its start delivered_at"):
+        assert_decision_properties(policy, record, decision.model_copy(update={"obligations": obligations}))

@@ -233,15 +233,61 @@ def assert_decision_properties(policy: Any, record: dict[str, Any], decision: An
         start = clocks.get(anchor) if anchor in clocks else values.get(anchor)
         if isinstance(due, dt.datetime) and isinstance(start, dt.datetime):
             assert due >= start, f"{where}: deadline {_get(deadline, 'clock')} due {due} before its start {anchor} {start}"
-    remedy = _get(decision, "remedy")
-    if remedy is not None and p.compensate is not None:
-        tiers = {t.level: t.cap.amount for t in p.compensate.tiers}
-        cap = _get(remedy, "cap")
-        amount = getattr(cap, "amount", cap)
-        if level in tiers and amount is not None:
-            assert Decimal(str(amount)) <= tiers[level], f"{where}: remedy cap {cap} exceeds the tier cap {tiers[level]}"
+    _assert_timings(p, where, values, clocks, decision)
+    if p.compensate is not None:
+        _assert_remedy(p.compensate, where, level, _get(decision, "remedy"))
     if again is not None:
         assert _dump(decision) == _dump(again), f"{where}: two evaluations of one record differ"
+
+
+def _assert_timings(p: ir.Policy, where: str, values: dict, clocks: dict, decision: Any) -> None:
+    """Escalations and obligations timed ``after`` a clock or timestamp fall due no earlier than it."""
+    timed = {r.id: r.timing for r in p.escalate} | {r.id: r.timing for r in p.obligations}
+    for part in ("escalations", "obligations"):
+        for item in _get(decision, part) or ():
+            rule, due = _get(item, "rule"), _get(item, "due_at")
+            timing = timed.get(rule)
+            if timing is None or timing.kind != "after" or not isinstance(due, dt.datetime):
+                continue
+            start = clocks.get(timing.anchor) if timing.anchor in clocks else values.get(timing.anchor)
+            if isinstance(start, dt.datetime):
+                assert due >= start, f"{where}: {part[:-1]} {rule} due {due} before its start {timing.anchor} {start}"
+
+
+def _assert_remedy(comp: ir.Compensate, where: str, level: Any, remedy: Any) -> None:
+    """The remedy is the decided level's tier, and nothing above its cap or an approver's limit is let through."""
+    assert remedy is not None, f"{where}: the policy has a compensate block but the decision no remedy"
+    tier = next((t for t in comp.tiers if t.level == level), None)
+    got_tier, cap = _get(remedy, "tier"), _get(remedy, "cap")
+    if tier is None:
+        assert got_tier is None and cap is None, f"{where}: level {level} has no tier, yet the remedy has {got_tier}"
+    else:
+        assert got_tier == tier.level and _get(remedy, "approver") == tier.approver, (
+            f"{where}: remedy tier {got_tier} by {_get(remedy, 'approver')} is not level {level}'s "
+            f"(up to {tier.cap} by {tier.approver})"
+        )
+        cap_amount = Decimal(str(getattr(cap, "amount", cap)))
+        assert cap_amount == tier.cap.amount, f"{where}: remedy cap {cap} is not the tier cap {tier.cap}"
+    amount = _get(remedy, "amount")
+    value = Decimal(str(getattr(amount, "amount", amount))) if amount is not None else None
+    if value is not None and tier is not None and _get(remedy, "within_cap") is not None:
+        assert _get(remedy, "within_cap") == (value <= tier.cap.amount), (
+            f"{where}: {amount} against the cap {tier.cap}: within_cap is {_get(remedy, 'within_cap')}"
+        )
+    limits = {a.role: a.limit.amount for a in comp.authority}
+    required = _get(remedy, "required_approver")
+    if value is not None and required is not None:
+        assert value <= limits[required], f"{where}: {amount} is above {required}'s limit {limits[required]}"
+    if value is not None and _get(remedy, "beyond_authority"):
+        assert all(value > limit for limit in limits.values()), f"{where}: {amount} is beyond authority, yet a role covers it"
+    own = limits.get(_get(remedy, "approver"))
+    if value is not None and own is not None and _get(remedy, "within_authority"):
+        assert value <= own, f"{where}: {amount} is within the authority of an approver whose limit is {own}"
+    declared = [o.id for o in comp.options]
+    options = list(_get(remedy, "options") or ())
+    assert len(set(options)) == len(options) and set(options) <= set(declared), (
+        f"{where}: remedy options {options} repeat or are not among {declared}"
+    )
 
 
 def check_policy_properties(
