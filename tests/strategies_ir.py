@@ -48,7 +48,9 @@ labels = st.one_of(
 currencies = st.from_regex(r"[A-Z]{3}", fullmatch=True)
 decimals = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
 money = st.builds(ir.Money, st.decimals(min_value=-(10**6), max_value=10**7, places=2), currencies)
-durations = st.builds(ir.Duration, st.integers(0, 1000), st.sampled_from(ir.DURATION_UNITS))
+durations = st.builds(ir.Duration, st.integers(0, 1000), st.sampled_from(ir.LENGTH_UNITS))
+# What may come before `after ANCHOR`: a length, or the close of a working day (`end of day`).
+dues = durations | st.builds(ir.Duration, st.integers(0, 30), st.just("end_of_day"))
 percents = st.builds(ir.Percent, st.decimals(min_value=0, max_value=100, places=1))
 dates = st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31))
 _offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
@@ -95,7 +97,8 @@ optional_conditions = st.none() | conditions
 
 timings = st.one_of(
     st.just(ir.IMMEDIATELY),
-    st.builds(ir.Timing, st.sampled_from(("before", "after")), durations, names),
+    st.builds(ir.Timing, st.just("before"), durations, names),
+    st.builds(ir.Timing, st.just("after"), dues, names),
     st.builds(ir.Timing, st.just("for"), durations),
 )
 
@@ -238,7 +241,7 @@ def policies(draw) -> ir.Policy:
         draw,
         lambda: ir.DeadlineRule(
             clock=draw(names),
-            duration=draw(durations),
+            duration=draw(dues),
             anchor=draw(names),
             when=draw(optional_conditions),
             **_common(draw, ids),
@@ -308,7 +311,7 @@ def _fu_body(draw) -> dict:
         return {"rate": None}
     return {
         "rate": draw(percents),
-        "window": draw(durations),
+        "window": draw(dues),
         "anchor": draw(names),
         "by": draw(_unique_names(0, 2)),
         "via": draw(_unique_names(0, 2)),

@@ -52,7 +52,7 @@ _DURATION_RE = re.compile(r"([+-]?\d+(?:[.,]\d+)?)\s*([a-z_][a-z_ ]*)")
 _EXPECTED = (
     "expected '<whole number> <unit>' with unit minutes, hours, business hours, days, working days, "
     "weeks, months or years (singular or plural), a shorthand such as 30min 2h 8bh 3d 1wd 2w 1mo 2y, "
-    "or 'immediately'"
+    "'immediately', or the close of a working day: 'end of day', 'end of 2 working days'"
 )
 
 
@@ -68,6 +68,13 @@ def _parse_duration(text: str) -> Duration:
     norm = " ".join(text.lower().split())
     if norm == "immediately":
         return Duration(0, "minutes")
+    if norm in ("end of day", "end_of_day"):
+        return Duration(0, "end_of_day")
+    if norm.startswith("end of "):
+        inner = _parse_duration(norm[len("end of "):])
+        if inner.unit != "working_days":
+            raise ValueError(f"invalid duration {text!r}: 'end of' counts working days, e.g. 'end of 2 working days'")
+        return Duration(inner.amount, "end_of_day")
     match = _DURATION_RE.fullmatch(norm)
     if match is None:
         raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
@@ -478,6 +485,8 @@ class Calendar:
     def subtract(self, start: dt.datetime, duration: Duration | str) -> dt.datetime:
         """``start`` minus ``duration`` (e.g. a reminder 1 day before a deadline)."""
         d = _as_duration(duration)
+        if d.unit == "end_of_day":
+            raise CalendarError(f"'{d}' is a point in time, not a length: it cannot be subtracted")
         return self._shift(self._local(start), -d.amount, d.unit)
 
     def shifter(self, duration: Duration | str, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
@@ -491,6 +500,11 @@ class Calendar:
         swapped whole, so a shifter may be shared between threads.
         """
         d = _as_duration(duration)
+        if sign < 0 and d.unit == "end_of_day":
+            def refuse(start: dt.datetime) -> dt.datetime:
+                return self.subtract(start, d)
+
+            return refuse
         amount, unit = d.amount if sign >= 0 else -d.amount, d.unit
         fast = self._shortcut(amount, unit)
         last: list[tuple[object, object]] = [(_UNSET, None)]
@@ -515,7 +529,7 @@ class Calendar:
     def _shortcut(self, n: int, unit: str) -> Callable[[dt.datetime], dt.datetime | None] | None:
         """A fast ``start -> shifted`` for one amount and unit, returning None where it cannot be sure."""
         tz, steady, is_steady = self.tzinfo, self._steady, self._is_steady
-        if n == 0:
+        if n == 0 or unit == "end_of_day":
             return None
         if unit in ("minutes", "hours"):
             delta = dt.timedelta(minutes=n) if unit == "minutes" else dt.timedelta(hours=n)
@@ -585,6 +599,10 @@ class Calendar:
         return None
 
     def _shift(self, local: dt.datetime, amount: int, unit: str) -> dt.datetime:
+        if unit == "end_of_day":
+            if amount < 0:
+                raise CalendarError(f"'{Duration(-amount, unit)}' is a point in time, not a length: it cannot be subtracted")
+            return self._shift_end_of_day(local, amount)  # add() only: subtract() and shifters refuse it first
         if amount == 0:
             return local
         try:
@@ -619,6 +637,15 @@ class Calendar:
     def _shift_working_days(self, local: dt.datetime, n: int) -> dt.datetime:
         day, clock = self._forward(local) if n > 0 else self._backward(local)
         return self._aware(self._nth_working(day, n), clock)
+
+    def _shift_end_of_day(self, local: dt.datetime, n: int) -> dt.datetime:
+        # The first business moment at or after start (as for working days), then the close of that working
+        # day (n = 0) or of the n-th working day after it. Without business hours a day closes at 24:00.
+        day, _ = self._forward(local)
+        try:
+            return self._aware(self._nth_working(day, n) if n else day, self._close)
+        except (OverflowError, ValueError) as exc:
+            raise CalendarError(f"{Duration(n, 'end_of_day')} from {local.isoformat()} is out of range") from exc
 
     def _shift_business_hours(self, local: dt.datetime, n: int) -> dt.datetime:
         left = dt.timedelta(hours=abs(n))

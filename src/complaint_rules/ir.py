@@ -25,7 +25,11 @@ DURATION_UNITS = (
     "weeks",
     "months",
     "years",
+    "end_of_day",
 )
+# ``end_of_day`` is not a length but a point: the close of the anchor's working day (``end of day``, amount 0)
+# or of the n-th working day after it (``end of n working days``). It only comes before ``after ANCHOR``.
+LENGTH_UNITS = DURATION_UNITS[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,8 @@ class Duration:
     def __str__(self) -> str:
         if self.amount == 0 and self.unit == "minutes":
             return "immediately"
+        if self.unit == "end_of_day":
+            return "end of day" if self.amount == 0 else f"end of {self.amount} working day{'s' * (self.amount != 1)}"
         unit = self.unit.replace("_", " ")
         if self.amount == 1:
             unit = unit[:-1]

@@ -260,6 +260,8 @@ def expr(e: ir.Expr, parent: int = 0) -> str:
 
 
 def duration(d: ir.Duration) -> str:
+    if d.unit == "end_of_day":
+        return str(d)
     unit = d.unit.replace("_", " ")
     if d.amount == 1:
         unit = unit[:-1]

@@ -304,14 +304,20 @@ def _datetime(value: Any) -> dt.datetime:
 
 def _duration(value: Any) -> ir.Duration:
     if type(value) is ir.Duration:
-        return value
-    if isinstance(value, str):
+        out = value
+    elif isinstance(value, str):
         from .calendar import parse_duration
 
         try:
-            return parse_duration(value)
+            out = parse_duration(value)
         except ValueError as exc:
             raise _Bad(str(exc)) from None
+    else:
+        out = None
+    if out is not None:
+        if out.unit not in ir.LENGTH_UNITS:  # 'end of day' is a point in time, not a length
+            raise _Bad(f"expected a length of time such as '2 hours', got {_show(value)}")
+        return out
     raise _Bad(f"expected a duration such as '2 hours', got {_show(value)}")
 
 

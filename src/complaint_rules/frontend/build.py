@@ -598,6 +598,19 @@ class Builder(Transformer):
     def member(self, meta, children):
         return ir.Const(str(children[0]), span=self.span(meta))
 
+    def due(self, meta, children):
+        return children[0]
+
+    def end_of_day(self, meta, children):
+        return ir.Duration(0, "end_of_day")
+
+    def end_of_days(self, meta, children):
+        amount, unit = self.ints(children[0]), children[1]
+        if unit != "working_days":
+            self.error(f"'end of' counts working days: write 'end of {amount} working days' "
+                       f"(or '{amount} {unit.replace('_', ' ')}' for a length of time)", self.span(meta))
+        return ir.Duration(amount, "end_of_day")
+
     def duration_long(self, meta, children):
         amount = self.ints(children[0])
         unit = children[1]

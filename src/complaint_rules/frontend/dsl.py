@@ -15,7 +15,7 @@ from ..errors import PolicyError, PolicySyntaxError
 from ..span import Source, Span
 from .build import Builder, invariant_forms  # noqa: F401  (invariant_forms is part of this module's API)
 
-FRAGMENTS = ("cond", "value", "timing", "duration")
+FRAGMENTS = ("cond", "value", "timing", "duration", "due")
 
 
 # Friendly names for terminals in "expected ..." messages.

@@ -402,7 +402,7 @@ class _Reader(_Nodes):
         common = self.rule_common(keys, node, "deadline rule")
         clock = self.name(keys["clock"], "'clock'") if "clock" in keys else None
         duration = (
-            self.fragment(keys["within"], "duration", "'within' (a duration)") if "within" in keys else None
+            self.fragment(keys["within"], "due", "'within' (a duration or 'end of day')") if "within" in keys else None
         )
         anchor = (
             self.name(keys["after"], "'after' (a datetime field or a clock)") if "after" in keys else None
@@ -610,7 +610,7 @@ class _Reader(_Nodes):
         if missing:
             self.error(f"a follow-up with a rate needs '{missing[0]}'", node)
             return None
-        window = self.fragment(keys["within"], "duration", "'within' (a duration)")
+        window = self.fragment(keys["within"], "due", "'within' (a duration or 'end of day')")
         anchor = self.name(keys["after"], "'after' (a datetime field)")
         by = self.names(keys["by"], "'by' (units)") if "by" in keys else ()
         via = self.names(keys["via"], "'via' (channels)") if "via" in keys else ()
