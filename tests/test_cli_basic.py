@@ -23,6 +23,15 @@ def test_fmt_rewrites_and_check_mode_reports(tmp_path, capsys):
     assert main(["fmt", "--check", str(path)]) == 0
 
 
+def test_fmt_diff_shows_the_change_and_never_writes(tmp_path, capsys):
+    path = tmp_path / "m.policy"
+    path.write_text(MESSY, encoding="utf-8")
+    assert main(["fmt", "--diff", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "-classify first{rule a: x==y->major otherwise->general}" in out and "+  rule a: x == y -> major" in out
+    assert path.read_text(encoding="utf-8") == MESSY
+
+
 def test_fmt_reports_syntax_errors_with_location(tmp_path, capsys):
     path = tmp_path / "bad.policy"
     path.write_text('policy "b" {\n  versio "1"\n}\n', encoding="utf-8")

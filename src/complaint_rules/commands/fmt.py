@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fmt", help="format .policy files canonically", description=__doc__)
     p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories")
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file is not formatted")
-    p.add_argument("--diff", action="store_true", help="with --check, show a unified diff")
+    p.add_argument("--diff", action="store_true", help="show a unified diff instead of rewriting (implies --check)")
     p.set_defaults(func=run)
 
 
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         if formatted == text:
             continue
         unformatted += 1
-        if args.check:
+        if args.check or args.diff:
             print(f"would reformat {path}")
             if args.diff:
                 import difflib
@@ -44,4 +44,4 @@ def run(args: argparse.Namespace) -> int:
         else:
             path.write_text(formatted, encoding="utf-8")
             print(f"reformatted {path}")
-    return 1 if errors or (args.check and unformatted) else 0
+    return 1 if errors or ((args.check or args.diff) and unformatted) else 0
