@@ -70,6 +70,23 @@ def test_prove_json_and_invariants(tmp_path, capsys) -> None:
     assert data["findings"][0]["details"]["reproduced"] is True
 
 
+def test_prove_summary_counts_proven_and_flawed_files_apart(tmp_path, capsys) -> None:
+    clean, late = tmp_path / "clean.policy", tmp_path / "late.policy"
+    clean.write_text(CLEAN, encoding="utf-8")
+    late.write_text(CLEAN.replace("1 hour before contact", "3 hours before contact"), encoding="utf-8")
+    assert main(["prove", str(late)]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "0 proved, 1 with findings or uncovered constructs"
+    assert main(["prove", str(clean), str(late)]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "1 proved, 1 with findings or uncovered constructs"
+    assert main(["prove", str(clean)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "1 proved, 0 with findings or uncovered constructs"
+    broken = tmp_path / "broken.policy"
+    broken.write_text(CLEAN.replace("  otherwise -> general\n", ""), encoding="utf-8")  # rejected by the checker
+    assert main(["prove", str(clean), str(broken)]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == "1 proved, 0 with findings or uncovered constructs, 1 not loaded"
+
+
 def test_prove_reports_checker_errors_instead_of_proving(capsys) -> None:
     # The checker rejects a classify block without otherwise before prove runs.
     assert main(["prove", str(FLAWED / "gap_level.policy")]) == 1

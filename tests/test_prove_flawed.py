@@ -37,9 +37,13 @@ EXPECTED: dict[str, tuple[set[tuple[str, str | None]], dict]] = {
     "timing_before_clock": ({("timing.before_start", "remind")}, {"received_at": "2026-12-01T10:00:00+08:00"}),
     "timing_before_received": ({("timing.before_start", "pre_report")}, {"claimed_amount": "5000 CNY"}),
     "timing_working_day_chain": ({("timing.before_start", "remind_plan")}, {"claimed_amount": "5000 CNY"}),
+    "timing_dst_day": ({("timing.before_start", "remind")}, {"received_at": "2026-10-31T09:00:00-04:00"}),
     "invariant_cap": ({("invariant.cap", None)}, {"claimed_amount": "5000 CNY"}),
     "invariant_deadline": ({("invariant.deadline", "major_contact")}, {"claimed_amount": "5000 CNY"}),
     "invariant_options": ({("invariant.options", None)}, {"claimed_amount": "1000 CNY", "repeat_count": 2}),
+    "invariant_deadline_dst": ({("invariant.deadline", "monotone"), ("invariant.deadline", "major_response")},
+                               {"urgent": True, "received_at": "2026-10-31T09:00:00-04:00"}),
+    "invariant_route_text": ({("invariant.route", "no_manager")}, {}),
 }  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from ..printer import invariant_body
 from .conditions import operand_name, walk_atoms
 from .prove import Finding, ProofReport, Prover
 from .regions import Box, Region, RegionTooLarge, and_regions, meet, subtract
-from .timing import _FIXED, _apply, _bounds, _calendar
+from .timing import _ELAPSED, _FIXED, _apply, _bounds, _calendar, day_hours, spread_of, starts
 from .witness import DEFAULT_RECEIVED
 
 # Beyond this many points of the fields a clock reads, `monotone deadline` says "not covered".
@@ -234,44 +234,49 @@ def _selected(p: Prover, rules: list, rule, level: str, present: Region) -> Regi
 
 
 def _later(p: Prover, a: ir.DeadlineRule, b: ir.DeadlineRule | None) -> tuple[str, dt.datetime | None] | None:
-    """Whether ``b`` can fall due after ``a`` from the same start: ("always", None), ("at", start) or None."""
+    """Whether ``b`` can fall due after ``a`` from the same start: ("always", None), ("at", start) or None.
+
+    ("anchors", None): measured from different fields; ("unknown", None): the bounds allow it but no start
+    tried shows it. Days and longer units are wall-clock time, so they are compared with the zone's spread.
+    """
     if b is None:
         return "always", None
     if a.anchor != b.anchor:
         return "anchors", None
-    lo_a, hi_a = _bounds((1, a.duration), _day_hours(p.policy))
-    lo_b, hi_b = _bounds((1, b.duration), _day_hours(p.policy))
-    if hi_b <= lo_a or (a.duration.unit == b.duration.unit and b.duration.amount <= a.duration.amount):
+    policy = p.policy
+    wall = {a.duration.unit, b.duration.unit} - set(_ELAPSED)
+    spread = spread_of(policy) if wall else 0.0
+    lo_a, hi_a = _bounds((1, a.duration), day_hours(policy), spread)
+    lo_b, hi_b = _bounds((1, b.duration), day_hours(policy), spread)
+    if hi_b <= lo_a or _never_later(a.duration, b.duration, spread):
         return None
     if lo_b > hi_a and a.duration.unit in _FIXED and b.duration.unit in _FIXED:
         return "always", None
     try:
-        cal = _calendar(p.policy)
-        for start in _starts(cal.tzinfo):
+        cal = _calendar(policy)
+    except CalendarError:
+        return "unknown", None
+    for start in starts(cal, _SEARCH_TIMES, DEFAULT_RECEIVED):
+        try:
             if _apply(cal, start, [(1, b.duration)]) > _apply(cal, start, [(1, a.duration)]):
                 return "at", start
-    except CalendarError:
-        pass
+        except (CalendarError, ValueError):  # no holiday data that year, out of range: another start may do
+            continue
     return "unknown", None
 
 
-def _starts(tz) -> Iterator[dt.datetime]:
-    """The usual counterexample start first, then every day of 2026 at several times of day."""
-    yield DEFAULT_RECEIVED
-    day = dt.date(2026, 1, 1)
-    while day.year == 2026:
-        for t in _SEARCH_TIMES:
-            yield dt.datetime.combine(day, t, tzinfo=tz)
-        day += dt.timedelta(days=1)
+def _never_later(a: ir.Duration, b: ir.Duration, spread: float) -> bool:
+    """``b`` in the same unit as ``a`` and no more of it: never later from the same start.
 
-
-def _day_hours(policy: ir.Policy) -> float:
-    """Business hours in a working day (24 without ``hours``), for the bounds of business-hour durations."""
-    hours = policy.header.hours
-    if not hours:
-        return 24.0
-    start, end = (dt.datetime.combine(dt.date.min, t) for t in hours)
-    return max(1.0, (end - start).total_seconds() / 3600)
+    Both end at wall-clock times at least the shortest wall-clock length of the difference apart, and a
+    time in an offset gap (DST) moves on by the gap, at most ``spread``: so ``b`` is no later when the
+    amounts are equal or the difference is at least ``spread`` long (always, but for business hours).
+    """
+    if a.unit != b.unit or b.amount > a.amount:
+        return False
+    if b.amount == a.amount or a.unit in _ELAPSED:
+        return True
+    return _bounds((1, ir.Duration(a.amount - b.amount, a.unit)), 24.0)[0] >= spread
 
 
 def _deadline_pair(p, inv, rules, a, b, lo, hi, li, pinned, present, report) -> Finding | None:
@@ -312,7 +317,8 @@ def _deadline_finding(p, inv, a, b, lo, hi, box_lo, box_hi, later, report) -> Fi
     how, start = later
     if how in ("anchors", "unknown"):
         why = (f"rules {a.id!r} and {b.id!r} are measured from different fields" if how == "anchors" else
-               f"{b.id!r} ({b.duration}) may fall after {a.id!r} ({a.duration}) but no start in 2026 shows it")
+               f"{b.id!r} ({b.duration}) may fall after {a.id!r} ({a.duration}) but no start tried (in 2026, and "
+               "around the time zone's offset changes) shows it")
         report.uncovered.append(f"invariant {inv.id!r}: levels {lo!r} and {hi!r}: {why}")
         return None
     overrides = None

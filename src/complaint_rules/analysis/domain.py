@@ -166,6 +166,9 @@ class Space:
                 text_i = self.by_name[dim.name]
                 for a, atom in enumerate(dim.atoms):
                     if atom is OTHER:
+                        for k, kw in keywords:
+                            if not kw:  # every text mentions the empty keyword
+                                yield self.box({text_i: 1 << a, k: 0b01})
                         continue
                     for k, kw in keywords:
                         holds = atom is not MISSING and kw in fold(atom)

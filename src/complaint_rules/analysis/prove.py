@@ -10,7 +10,7 @@ from .. import ir
 from ..span import Span
 from .domain import Space
 from .regions import Box, Region, and_regions, find_point
-from .witness import jsonable, to_record
+from .witness import NoWitness, jsonable, to_record
 
 FINDING_KINDS = (
     "gap.level",  # a record that classify gives no level (no otherwise)
@@ -212,11 +212,11 @@ def prove(policy: Any, *, invariants: bool = False, schema: dict[str, ir.FieldDe
     policy = getattr(policy, "ir", policy)
     report = ProofReport(policy.header.id)
     prover = Prover(policy, schema)
-    for check in (*checks.CHECKS, timing.check_timings, declared.check_declared):
-        check(prover, report)
-    if invariants:
-        for check in inv.INVARIANTS:
+    for check in (*checks.CHECKS, timing.check_timings, declared.check_declared, *(inv.INVARIANTS if invariants else ())):
+        try:
             check(prover, report)
+        except NoWitness as exc:  # a point the abstraction thought feasible has no record: say so, do not crash
+            report.uncovered.append(f"{check.__name__.lstrip('_').replace('_', ' ')}: no counterexample record: {exc}")
     report.uncovered[:0] = prover.uncovered
     report.uncovered = list(dict.fromkeys(report.uncovered))
     return report

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections.abc import Iterator
 from decimal import Decimal
 
 from .. import ir
@@ -80,20 +82,51 @@ def _field_value(space: Space, decl: ir.FieldDecl, dims: list[int], chosen: dict
     return value
 
 
+class NoWitness(ValueError):
+    """No value has the combination of properties asked for (``prove`` reports it as not covered)."""
+
+
 def compose_text(keywords: dict[str, bool], avoid: list[str]) -> str:
-    """A text that mentions exactly the present keywords and equals none of ``avoid``."""
-    present = [k for k, on in keywords.items() if on]
-    absent = [k for k, on in keywords.items() if not on]
-    sep = next((s for s in _SEPARATORS if not any(s in k for k in keywords)), " ")
-    for filler in ("", *_FILLERS):
-        text = sep.join([*present, filler] if filler else present) or filler
-        if not text:
-            continue
-        folded = fold(text)
-        if text in avoid or any(k in folded for k in absent) or not all(k in folded for k in present):
-            continue
-        return text
-    raise ValueError(f"cannot write a text mentioning exactly {present}")  # unreachable for feasible points
+    """A text that mentions exactly the present keywords and equals none of ``avoid``.
+
+    The present keywords (case-folded) are joined by a separator character that no keyword contains and
+    that case folding leaves alone: a substring across a separator contains it, so it is no keyword, and
+    an absent keyword can only appear inside a present one (a combination no text has). Such a character
+    always exists, since the keywords are finitely many. Separators are appended until the text equals
+    none of ``avoid``. Raises :class:`NoWitness` when no text has the combination.
+    """
+    present = [fold(k) for k, on in keywords.items() if on]
+    absent = [fold(k) for k, on in keywords.items() if not on]
+    avoided = set(avoid) | {fold(a) for a in avoid}
+    for sep in _separators([*present, *absent]):
+        for filler in ("", *_FILLERS):
+            text = sep.join([*present, filler] if filler else present) or filler
+            if text and _fits(text, present, absent, avoided):
+                return text
+        for n in range(1, len(avoided) + 2):  # the keywords then n separators: one of them is not avoided
+            text = sep.join([*present, ""]) + sep * (n - 1) if present else sep * n
+            if _fits(text, present, absent, avoided):
+                return text
+    raise NoWitness(f"no text mentions exactly {present} and none of {absent}")
+
+
+def _fits(text: str, present: list[str], absent: list[str], avoided: set[str]) -> bool:
+    folded = fold(text)
+    return text not in avoided and folded not in avoided and not any(k in folded for k in absent) and \
+        all(k in folded for k in present)  # fmt: skip
+
+
+def _separators(keywords: list[str]) -> Iterator[str]:
+    """Characters in no keyword that case folding keeps: the usual ones first, then the first others found."""
+    used = set("".join(keywords)) | set(fold("".join(keywords)))
+    others = (chr(c) for c in range(0x21, 0x110000) if not 0xD800 <= c <= 0xDFFF and chr(c).isprintable())
+    found = 0
+    for sep in itertools.chain(_SEPARATORS, others):
+        if sep not in used and fold(sep) == sep:
+            yield sep
+            found += 1
+            if found > len(_SEPARATORS):  # the first one already works for a combination some text has
+                return
 
 
 def default_value(decl: ir.FieldDecl) -> object:

@@ -37,25 +37,30 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         print("no policy files found", file=sys.stderr)
         return 1
-    failed = 0
+    proved = flawed = errors = 0
     for path in files:
         try:
             policy = _load(path)
         except PolicyError as exc:
-            failed += 1
+            errors += 1
             print(exc.render(), file=sys.stderr)
             continue
         report = prove(policy, invariants=args.invariants)
         if not args.no_replay:
             replay(policy, report)
-        if not report.proven:
-            failed += 1
+        if report.proven:
+            proved += 1
+        else:
+            flawed += 1
         if args.json:
             print(json.dumps({"path": str(path), **report.to_dict()}, ensure_ascii=False, sort_keys=True))
         else:
             print(f"{path}: " + report.render().replace("\n", "\n  ") if not report.proven
                   else f"{path}: proven ({'; '.join(report.checked)})")  # fmt: skip
+    failed = flawed + errors
     if not args.json:
-        print(f"{len(files)} proved, {failed} with findings or uncovered constructs",
-              file=sys.stderr if failed else sys.stdout)  # fmt: skip
+        summary = f"{proved} proved, {flawed} with findings or uncovered constructs"
+        if errors:
+            summary += f", {errors} not loaded"
+        print(summary, file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
