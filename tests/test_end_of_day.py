@@ -152,3 +152,17 @@ def test_end_of_day_only_where_a_point_in_time_makes_sense():
     policy = complaint_rules.loads(POLICY)
     with pytest.raises(complaint_rules.RecordError, match="wait: expected a length of time"):
         policy.evaluate({"id": "1", "received_at": "2026-12-01T10:00+08:00", "wait": "end of day"})
+
+
+def test_prove_bounds_end_of_day_and_finds_a_reminder_that_can_come_first():
+    from complaint_rules.analysis.prove import prove
+    from complaint_rules.analysis.replay import replay
+
+    policy = loads(POLICY, name="eod.policy")
+    assert prove(policy.ir).proven  # every due time is at or after its anchor
+    early = loads(POLICY.replace("notify cs end of day after reply", "remind cs 1 hour before reply"), name="e.policy")
+    report = prove(early.ir)
+    replay(early, report)
+    [finding] = [f for f in report.findings if f.kind == "timing.before_start"]
+    received = finding.record["received_at"]
+    assert early.evaluate(finding.record).escalations[0].due_at < received  # it reproduces
