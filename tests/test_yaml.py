@@ -91,6 +91,26 @@ def test_doc_example_matches_the_json_schema():
     assert len(list(validator.iter_errors(bad))) == 2
 
 
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("policies/**/*.policy")),
+                         ids=lambda p: p.name)
+def test_every_bundled_policy_in_yaml_matches_the_json_schema(path):
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    from complaint_rules import load
+
+    def as_editor_sees(x):
+        if isinstance(x, dict):
+            return {k: as_editor_sees(v) for k, v in x.items()}
+        if isinstance(x, list):
+            return [as_editor_sees(v) for v in x]
+        return x.isoformat() if isinstance(x, (dt.date, dt.datetime)) else x
+
+    validator = jsonschema.Draft7Validator(json_schema())
+    data = as_editor_sees(yaml.safe_load(load(path).to_yaml()))
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(data)] == []
+
+
 # ---------------------------------------------------------------------------- round trips (laws)
 
 

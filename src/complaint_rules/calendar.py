@@ -422,7 +422,10 @@ class Calendar:
             raise CalendarError(f"expected a timezone-aware datetime, got {type(when).__name__} {when!r}")
         if when.tzinfo is None or when.utcoffset() is None:
             raise CalendarError(f"naive datetime {when.isoformat()}: calendar arithmetic needs a UTC offset")
-        return when.astimezone(self.tzinfo)
+        try:
+            return when.astimezone(self.tzinfo)
+        except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in Shanghai
+            raise CalendarError(f"{when.isoformat()} is out of range in {self.timezone}") from None
 
     def _aware(self, day: dt.date, clock: dt.timedelta) -> dt.datetime:
         wall = _COMBINE(day, _MIDNIGHT, self.tzinfo) + clock  # wall-clock addition

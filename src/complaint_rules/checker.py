@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from . import ir
-from .errors import Diagnostic
+from .errors import CalendarError, Diagnostic
 from .record import DERIVED_FIELDS
 from .span import Span, locate
 from .span import after as _after
@@ -194,6 +194,13 @@ class _Checker:
             if zones and h.timezone not in zones:
                 self.add("name", f"unknown time zone '{h.timezone}'{suggest(h.timezone, zones)}",
                          locate(h.span, h.timezone))
+        if h.calendar is not None:
+            from .calendar import _source
+
+            try:
+                _source(h.calendar)
+            except CalendarError as exc:
+                self.add("name", str(exc), locate(h.span, f'"{h.calendar}"', after=r"\bcalendar\b"))
         for day in set(h.holidays) & set(h.workdays):
             self.add("structure", f"{day.isoformat()} is both a holiday and a workday", locate(
                 h.span, day.isoformat()))

@@ -26,6 +26,19 @@ class PolicyError(ComplaintRulesError):
     def render(self) -> str:
         return "\n".join(d.render() for d in self.diagnostics)
 
+    @property
+    def file(self) -> str | None:
+        """The file of the (first) problem, as shown in the message."""
+        return self.span.filename if self.span is not None else None
+
+    @property
+    def line(self) -> int | None:
+        return self.span.line if self.span is not None else None
+
+    @property
+    def column(self) -> int | None:
+        return self.span.column if self.span is not None else None
+
 
 class PolicySyntaxError(PolicyError):
     kind = "syntax"

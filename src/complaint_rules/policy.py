@@ -48,7 +48,7 @@ def format_of(path: str | os.PathLike) -> str:
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the policy
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
@@ -150,14 +150,22 @@ class Policy:
     """A loaded, resolved and checked policy, compiled for evaluation.
 
     Two policies are equal when they mean the same: layout, comments and syntax (DSL or YAML) do not count.
+    A Policy is immutable: its IR, fingerprint and compiled program always belong together.
     """
 
+    __slots__ = ("_compiled", "fingerprint", "ir", "path", "source")
+
     def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None):
-        self.source = source
-        self.ir = resolved if resolved is not None else source
-        self.path = path
-        self.fingerprint = fingerprint(self.ir)
-        self._compiled = None
+        resolved = resolved if resolved is not None else source
+        for name, value in (("source", source), ("ir", resolved), ("path", path),
+                            ("fingerprint", fingerprint(resolved)), ("_compiled", None)):  # fmt: skip
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Policy is immutable: cannot set {name!r} (load or derive a new policy instead)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Policy is immutable: cannot delete {name!r}")
 
     # -- identity
     @property
@@ -205,7 +213,8 @@ class Policy:
         if self._compiled is None:
             from .compiler import compile_policy
 
-            self._compiled = compile_policy(self.ir, fingerprint=self.fingerprint)
+            # Compiling twice in a race gives equal programs; the first kept one wins.
+            object.__setattr__(self, "_compiled", compile_policy(self.ir, fingerprint=self.fingerprint))
         return self._compiled
 
     def evaluate(self, record: Any, now: dt.datetime | None = None) -> Decision:
@@ -226,10 +235,12 @@ class Policy:
 
 
 def load(path: str | os.PathLike) -> Policy:
-    """Load a policy file (.policy or .yaml/.yml), apply its overlays and check it."""
+    """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it."""
     source, resolved = parse_file(path)
     check_resolved(resolved)
-    return Policy(source, resolved, display_path(Path(path)))
+    policy = Policy(source, resolved, display_path(Path(path)))
+    policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
+    return policy
 
 
 def loads(text: str, format: str = "dsl", name: str = "<policy>") -> Policy:
@@ -240,4 +251,6 @@ def loads(text: str, format: str = "dsl", name: str = "<policy>") -> Policy:
             "a policy with 'extends' must be loaded from a file: use complaint_rules.load(path)", source.span
         )
     check_resolved(source)
-    return Policy(source, source, None)
+    policy = Policy(source, source, None)
+    policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
+    return policy

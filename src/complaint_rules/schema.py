@@ -130,7 +130,15 @@ def _definitions() -> dict:
                 "given": {
                     "type": "object",
                     "propertyNames": _ref("name"),
-                    "additionalProperties": _ref("value"),
+                    "additionalProperties": {
+                        "anyOf": [
+                            _ref("value"),
+                            _list(
+                                {"type": "object", "propertyNames": _ref("name"), "additionalProperties": _ref("value")},
+                                "a list of entries, e.g. follow_ups: [{at: ..., method: visit, satisfied: false}]",
+                            ),
+                        ]
+                    },
                 },
                 "now": {
                     "type": "string",

@@ -17,9 +17,11 @@ class Source:
     text: str = field(repr=False)
 
     def line(self, lineno: int) -> str:
-        lines = self.text.splitlines()
+        # Lines end at "\n" only, as Lark counts them: str.splitlines() would also break at U+2028,
+        # U+0085 and friends inside a string and show the wrong line.
+        lines = self.text.split("\n")
         if 1 <= lineno <= len(lines):
-            return lines[lineno - 1]
+            return lines[lineno - 1].removesuffix("\r")
         return ""
 
 

@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     fmt = format_of(path)  # ValueError (exit 2) for an unknown suffix
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     # The file as written: an overlay stays an overlay, and no checks run (convert changes syntax only).
     policy = parse_text(text, display_path(path), fmt)
     out = print_policy(policy) if args.to == "dsl" else to_yaml(policy)

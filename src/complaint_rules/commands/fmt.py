@@ -23,7 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     unformatted = errors = 0
     for path in policy_files(args.paths, DSL_SUFFIXES):
-        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() not in DSL_SUFFIXES:
+            errors += 1
+            print(f"{display_path(path)}: fmt formats .policy files; a YAML policy's canonical text is "
+                  "'complaint-rules convert FILE --to yaml' (which drops comments)", file=sys.stderr)
+            continue
+        text = path.read_text(encoding="utf-8-sig")
         try:
             formatted = print_policy(dsl.parse(text, display_path(path)))
         except PolicyError as exc:

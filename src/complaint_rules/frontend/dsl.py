@@ -163,8 +163,8 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift
     line = getattr(exc, "line", None) or 1
     column = getattr(exc, "column", None) or 1
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
-        lines = text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
+        lines = text.rstrip("\n").split("\n")
+        line, column = len(lines), len(lines[-1].removesuffix("\r")) + 1
         found = "end of file"
     elif isinstance(exc, UnexpectedToken):
         found = f"'{exc.token}'"

@@ -557,7 +557,7 @@ class _Reader(_Nodes):
             okeys = self.keys(
                 keys["otherwise"], "'otherwise' of follow_up", FU_OTHERWISE_KEYS, required=("rate",)
             )
-            if okeys is not None:
+            if okeys is not None and "rate" in okeys:  # a missing rate is reported by keys()
                 body = self.fu_body(okeys, keys["otherwise"])
                 note = None
                 if "note" in okeys and not self.is_null(okeys["note"]):

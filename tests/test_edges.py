@@ -1,0 +1,85 @@
+"""Edge inputs found by auditing: each must give a located project error, never a crash or a wrong line."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+import complaint_rules
+from complaint_rules import EvaluationError, PolicyError, load, loads
+from complaint_rules.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+DEALER = ROOT / "policies" / "automotive" / "svw-dealer.policy"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": "a", "received_at": "2026-01-01T10:00+08:00", "resolved_at": "9999-12-31T23:00+00:00"},
+        {"id": "a", "received_at": "0001-01-01T00:00+14:00"},
+    ],
+)
+def test_a_date_out_of_range_after_shifting_is_an_evaluation_error_naming_the_record(record):
+    policy = load(DEALER)
+    for decide in (policy.evaluate, policy.interpret):
+        with pytest.raises(EvaluationError, match=r"record a: rule \S+: .* is out of range in Asia/Shanghai"):
+            decide(record)
+
+
+def test_a_yaml_follow_up_otherwise_without_rate_is_a_located_error():
+    text = "policy:\n  id: p\nfollow_up:\n  otherwise:\n    within: 1 day\n    by: [x]\n"
+    with pytest.raises(PolicyError, match=r"p\.yaml:5:5: 'otherwise' of follow_up is missing 'rate'"):
+        loads(text, format="yaml", name="p.yaml")
+
+
+def test_an_unknown_calendar_fails_check_at_its_name(tmp_path, capsys):
+    path = tmp_path / "c.policy"
+    path.write_text('policy "c" {\n  title "calendar"\n  calendar "XX"\n}\n', encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"c\.policy:3:12: unknown calendar 'XX'"):
+        load(path)
+    assert main(["check", str(path)]) == 1
+    assert "3:12: unknown calendar 'XX'" in capsys.readouterr().err
+
+
+def test_a_unicode_line_separator_in_a_string_does_not_shift_the_shown_line():
+    with pytest.raises(PolicyError) as info:
+        loads('policy "p" {\n  title "a\u2028b"\n  versio "1"\n}\n', name="f.policy")
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith("f.policy:3:3: unexpected 'versio'")
+    assert lines[1].strip() == 'versio "1"' and lines[2].strip().startswith("^")
+
+
+def test_a_byte_order_mark_is_not_part_of_a_policy(tmp_path, capsys):
+    text = load(ROOT / "policies" / "retail" / "mall.policy").to_dsl()
+    path = tmp_path / "bom.policy"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load(path).id == "mall"
+    assert main(["check", str(path)]) == 0
+    assert main(["fmt", "--check", str(path)]) == 0
+
+
+def test_fmt_refuses_yaml_with_a_clear_message(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text("policy:\n  id: p\n", encoding="utf-8")
+    assert main(["fmt", str(path)]) == 1
+    assert "fmt formats .policy files" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == "policy:\n  id: p\n"
+
+
+def test_a_policy_is_immutable_and_keeps_its_fingerprint():
+    a, b = load(ROOT / "policies" / "retail" / "mall.policy"), load(DEALER)
+    for name, value in (("ir", b.ir), ("fingerprint", b.fingerprint), ("_compiled", None), ("other", 1)):
+        with pytest.raises(AttributeError, match="immutable"):
+            setattr(a, name, value)
+    assert a.evaluate({"id": "x", "received_at": "2026-12-01T10:00+08:00"}).fingerprint == a.fingerprint
+    again = pickle.loads(pickle.dumps(a))
+    assert again == a and hash(again) == hash(a) and again.fingerprint == a.fingerprint
+
+
+def test_policy_errors_expose_file_line_and_column():
+    with pytest.raises(complaint_rules.PolicyError) as info:
+        loads('policy "p" {\n  versio "1"\n}\n', name="p.policy")
+    assert (info.value.file, info.value.line, info.value.column) == ("p.policy", 2, 3)
