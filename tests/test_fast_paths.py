@@ -223,7 +223,7 @@ def _corpus(n: int) -> list[dict]:
     return rows
 
 
-@pytest.mark.parametrize("max_transitions", [25, 2])
+@pytest.mark.parametrize("max_transitions", [2, 1])  # small enough that some output overflows to "other"
 def test_impact_in_chunks_counts_as_one_record_at_a_time(monkeypatch, max_transitions):
     monkeypatch.setattr(impact_module, "MAX_TRANSITIONS", max_transitions)
     old, new = load(FIX / "base.policy"), load(FIX / "branch.policy")

@@ -16,7 +16,7 @@ from .impact import Impact, impact, read_corpus
 from .report import FORMATS, PolicyDiff
 from .semantic import SemanticChange, analyse, semantic_diff
 from .sources import DiffSourceError, Side, resolve
-from .structural import Change, structural_diff
+from .structural import Change, length_notes, structural_diff
 from .verify import verify_witnesses
 
 __all__ = [
@@ -66,6 +66,7 @@ def diff(
         changes, notes = semantic_diff(a.resolved, b.resolved)
         result.semantic = changes
         result.notes.extend(notes)
+        result.notes.extend(length_notes(a.resolved, b.resolved))
         if verify and changes:
             result.notes.extend(verify_witnesses(a.policy, b.policy, changes, now=now))
     if corpus is not None:

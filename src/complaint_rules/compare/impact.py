@@ -21,10 +21,43 @@ MAX_TRANSITIONS = 25  # distinct transitions kept per output; the rest are count
 
 
 class Transition(BaseModel):
+    """Records whose output goes from ``old`` to ``new``: how many, and the first few record ids.
+
+    When only the due time moved (the same deadline rule; the same action and recipients), ``new`` is
+    ``old`` followed by how far it moved: ``response_from_sent`` -> ``response_from_sent, due 5 days
+    earlier``. Records are so grouped by the kind of change, not by date.
+    """
+
     old: str
     new: str
     count: int = 0
     examples: list[str] = Field(default_factory=list)
+
+    @property
+    def due(self) -> str | None:
+        """How the due time moved (``due 5 days earlier``) when only it did; None otherwise."""
+        return self.new[len(self.old) + 2 :] if self.new.startswith(self.old + ", due ") else None
+
+    def describe(self) -> str:
+        """``old -> new``; for a moved due time, ``new`` alone (``remind owner, due 5 days earlier``)."""
+        return self.new if self.due else f"{self.old} -> {self.new}"
+
+
+def moved_text(seconds: float) -> str:
+    """How far a due time moved (new minus old): ``due 5 days earlier``, ``due between 1 and 2 hours later``.
+
+    Whole days, hours or minutes are said exactly; anything else is placed between two whole numbers of
+    its largest unit, so that records are grouped by how far their due time moved, not by date.
+    """
+    way = "earlier" if seconds < 0 else "later"
+    left = abs(seconds)
+    for name, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if left >= size:
+            n, rest = divmod(int(left), size)
+            if rest == 0 and left == int(left):
+                return f"due {n} {name}{'s' * (n != 1)} {way}"
+            return f"due between {n} and {n + 1} {name}s {way}"
+    return f"due less than a minute {way}"
 
 
 class OutputImpact(BaseModel):
@@ -206,30 +239,78 @@ def observe(decision: Any) -> dict[str, tuple[Any, str]]:
     return {name: (key, label(decision, name)) for name, key in keys(decision).items()}
 
 
-def compare(old: Any, new: Any) -> Iterator[tuple[str, str, str]]:
-    """(output, old label, new label) for each output whose key differs between two decisions."""
-    return changes(old, new, keys(old), keys(new))
+def compare(old: Any, new: Any, written: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
+    """(output, old label, new label) for each output whose key differs between two decisions.
+
+    ``written`` (from :func:`written_labels`) names escalations and obligations as the policies write
+    them, for a change of due time alone.
+    """
+    return changes(old, new, keys(old), keys(new), written)
 
 
-def changes(old: Any, new: Any, a: dict[str, Any], b: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+def changes(
+    old: Any, new: Any, a: dict[str, Any], b: dict[str, Any], written: dict[str, str] | None = None
+) -> Iterator[tuple[str, str, str]]:
     """:func:`compare` given the two decisions' keys already."""
     # Names of ``a`` in order, then those only in ``b``; a missing key counts as None.
     for name, x in a.items():
         y = b.get(name)
         if x != y:
-            yield _change(old, new, name, x, y)
+            yield _change(old, new, name, x, y, written)
     for name, y in b.items():
         if name not in a and None != y:
-            yield _change(old, new, name, None, y)
+            yield _change(old, new, name, None, y, written)
 
 
-def _change(old: Any, new: Any, name: str, x: Any, y: Any) -> tuple[str, str, str]:
+def _change(
+    old: Any, new: Any, name: str, x: Any, y: Any, written: dict[str, str] | None
+) -> tuple[str, str, str]:
     la, lb = label(old, name), label(new, name)
-    if la == lb and name.startswith("deadline"):  # same rule, another time
-        lb = f"{lb} (other due time)"
-    elif la == lb:
-        la, lb = f"{la} ({_show(x)})", f"{lb} ({_show(y)})"
-    return name, la, lb
+    if la != lb:
+        return name, la, lb
+    kind = name.partition(" ")[0]
+    due = None
+    if kind == "deadline":  # the same rule, another due time
+        due = _moved(x, y)
+    elif kind in ("escalation", "obligation", "follow_up") and x and y and x[:-1] == y[:-1]:
+        due = _moved(x[-1], y[-1])  # the same action and recipients, another due time
+        if due is not None and kind != "follow_up" and written and name in written:
+            # as written (``remind owner``): records whose owner differs but did not change count together
+            la = lb = written[name]
+    if due is not None:
+        return name, la, f"{lb}, {due}"
+    if kind == "level":  # the same level, relabelled
+        return name, f'{la} "{x[1] if x else ""}"', f'{lb} "{y[1] if y else ""}"'
+    if kind == "follow_up" and x and y and x[3] != y[3]:
+        return name, f"{la} via {', '.join(x[3] or ())}", f"{lb} via {', '.join(y[3] or ())}"
+    return name, f"{la} ({_show(x)})", f"{lb} ({_show(y)})"
+
+
+def _moved(x: Any, y: Any) -> str | None:
+    """How a due time moved from ``x`` to ``y`` (datetimes or None); None when they are not datetimes."""
+    if x is None:
+        return "due time added"
+    if y is None:
+        return "due time removed"
+    if not (isinstance(x, dt.datetime) and isinstance(y, dt.datetime)):
+        return None
+    return moved_text((y - x).total_seconds())
+
+
+def written_labels(old: Any, new: Any) -> dict[str, str]:
+    """Escalation and obligation outputs labelled as both policies write them (``remind owner``).
+
+    Only outputs whose rule reads the same under both are kept: impact groups a change of due time
+    alone under this label, whatever the recipients (the owner, say) resolve to record by record.
+    """
+    out: dict[str, dict[int, str]] = {}
+    for side, policy in enumerate((old, new)):
+        p = getattr(policy, "ir", None)
+        for r in getattr(p, "escalate", ()) or ():
+            out.setdefault(f"escalation {r.id}", {})[side] = f"{r.action} {', '.join(r.targets)}"
+        for r in getattr(p, "obligations", ()) or ():
+            out.setdefault(f"obligation {r.id}", {})[side] = f"{r.action} {', '.join(r.by)}"
+    return {name: texts[0] for name, texts in out.items() if len(texts) == 2 and texts[0] == texts[1]}
 
 
 # ---------------------------------------------------------------------------- the corpus
@@ -344,6 +425,7 @@ class _Judge:
     def __init__(self, old: Any, new: Any, now: dt.datetime | None):
         self.a, self.b, self.now = old.compiled, new.compiled, now
         self.shared = self.a.schema == self.b.schema
+        self.written = written_labels(old, new)
 
     def run(self, items: list[tuple[str, Any]]) -> Done:
         """Decide one chunk and sum up its changes."""
@@ -351,7 +433,7 @@ class _Judge:
         error_ids: list[str] = []
         found: dict[tuple[str, str, str], list] = {}
         changed = 0
-        a, b, now, shared = self.a, self.b, self.now, self.shared
+        a, b, now, shared, written = self.a, self.b, self.now, self.shared, self.written
         outcome_a, outcome_b = a.outcome, b.outcome
         for rid, record in items:
             if record is None:
@@ -374,7 +456,7 @@ class _Judge:
             if ka == kb:
                 continue
             changed += 1
-            for key in changes(da, db, ka, kb):
+            for key in changes(da, db, ka, kb, written):
                 seen = found.get(key)
                 if seen is None:
                     found[key] = [1, [rid]]

@@ -19,20 +19,26 @@ from ..analysis.domain import Space
 from ..analysis.regions import Box, Region, and_regions, find_point, or_regions
 from ..printer import duration as show_duration
 from ..printer import timing as show_timing
+from .durations import duration_key, on_calendar, timing_key
 from .impact import authority_text
 
-# Units whose length depends on the working calendar (holidays, business hours).
-CALENDAR_UNITS = ("working_days", "business_hours")
 NONE_TEXT = "none"
 
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """What an output is on a piece: ``key`` is compared, ``text`` is shown, ``rules`` decided it."""
+    """What an output is on a piece: ``key`` is compared, ``text`` is shown, ``rules`` decided it.
+
+    An outcome refined by what it depends on (an anchor clock, the owner) keeps its unrefined
+    ``head`` (key, text) and the ``deps`` it was refined by, as (name, key, text): a diff shows and
+    splits regions by a dependency only where it differs between the two sides.
+    """
 
     key: Hashable
     text: str
     rules: tuple[str, ...] = dataclasses.field(default=(), compare=False)
+    head: tuple[Hashable, str] | None = dataclasses.field(default=None, compare=False)
+    deps: tuple[tuple[str, Hashable, str], ...] = dataclasses.field(default=(), compare=False)
 
 
 NONE = Outcome(None, NONE_TEXT)
@@ -62,10 +68,12 @@ class Pieces:
         *,
         calendar_note: str | None = None,
         relabelled: frozenset[str] = frozenset(),
+        zone_note: str | None = None,
     ):
         self.policy = policy
         self.space = space
         self.calendar_note = calendar_note  # shown after calendar-dependent durations when calendars differ
+        self.zone_note = zone_note  # shown after zone-dependent durations (days, months) when zones differ
         self.relabelled = relabelled  # levels whose label differs between the two policies
         self._regions: dict[int, tuple[ir.Expr | None, Region]] = {}
         self.level_ids = tuple(lv.id for lv in policy.levels)
@@ -280,17 +288,27 @@ class Pieces:
         return self.tie([p for p in out if p.pos])
 
     def _duration(self, d: ir.Duration) -> tuple[Hashable, str]:
-        if d.unit in CALENDAR_UNITS:
-            note = f" ({self.calendar_note})" if self.calendar_note else ""
-            return (d, calendar_key(self.policy.header)), show_duration(d) + note
-        return d, show_duration(d)
+        key = duration_key(d, self.policy.header)  # by length: 24 hours is 1440 minutes
+        return key, show_duration(d) + self._note(d)
+
+    def _note(self, d: ir.Duration | None) -> str:
+        """The calendar (or zone) after a duration that depends on it, when the two sides' differ."""
+        if d is None or not on_calendar(d, self.policy.header):
+            return ""
+        kind = duration_key(d, self.policy.header)[0]
+        note = self.zone_note if kind in ("days", "months") else self.calendar_note
+        return f" ({note})" if note else ""
+
+    def _timing(self, t: ir.Timing) -> str:
+        return show_timing(t) + self._note(t.duration)
 
     def escalation(self, rule_id: str) -> list[Piece]:
         rule = next((r for r in self.policy.escalate if r.id == rule_id), None)
         if rule is None:
             return [Piece([self.space.full], [], NONE)]
-        text = f"{rule.action} {', '.join(rule.targets)} {show_timing(rule.timing)}"
-        pieces = self.presence(rule.when, Outcome((rule.action, rule.targets, rule.timing), text, (rule.id,)))
+        text = f"{rule.action} {', '.join(rule.targets)} {self._timing(rule.timing)}"
+        key = (rule.action, rule.targets, timing_key(rule.timing, self.policy.header))
+        pieces = self.presence(rule.when, Outcome(key, text, (rule.id,)))
         return self.tie(self._dependent(pieces, rule.timing, rule.targets))
 
     def obligation(self, rule_id: str) -> list[Piece]:
@@ -298,8 +316,8 @@ class Pieces:
         if rule is None:
             return [Piece([self.space.full], [], NONE)]
         label = f' "{rule.label}"' if rule.label else ""
-        text = f"{rule.action}{label} by {', '.join(rule.by)} {show_timing(rule.timing)}"
-        key = (rule.action, rule.label, rule.by, rule.timing)
+        text = f"{rule.action}{label} by {', '.join(rule.by)} {self._timing(rule.timing)}"
+        key = (rule.action, rule.label, rule.by, timing_key(rule.timing, self.policy.header))
         pieces = self.presence(rule.when, Outcome(key, text, (rule.id,)))
         return self.tie(self._dependent(pieces, rule.timing, rule.by))
 
@@ -384,12 +402,13 @@ class Pieces:
                 return Outcome(("exempt",), "exempt (none)", (r.id,))
             text = f"{r.rate}"
             if r.window is not None:
-                text += f" within {show_duration(r.window)} after {r.anchor}"
+                text += f" within {show_duration(r.window)}{self._note(r.window)} after {r.anchor}"
             if r.by:
                 text += f" by {', '.join(r.by)}"
             if r.via:
                 text += f" via {', '.join(r.via)}"
-            key: tuple = (r.rate, r.window, r.anchor, r.by, r.via, f.until_satisfied)
+            window = duration_key(r.window, self.policy.header) if r.window is not None else None
+            key: tuple = (r.rate, window, r.anchor, r.by, r.via, f.until_satisfied)
             if r.rate.value < 100:  # which records are sampled depends on the policy id and the rule id
                 key += (self.policy.header.id, r.id)
                 text += f" (sample {self.policy.header.id}/{r.id})"
@@ -414,6 +433,8 @@ def _refine(pieces_of: Pieces, pieces: list[Piece], by: list[Piece], name: str) 
                 (p.outcome.key, q.outcome.key),
                 f"{p.outcome.text} [{name}: {q.outcome.text}]",
                 p.outcome.rules + q.outcome.rules,
+                head=p.outcome.head or (p.outcome.key, p.outcome.text),
+                deps=(*p.outcome.deps, (name, q.outcome.key, q.outcome.text)),
             )
             out.append(Piece(pos, [*p.neg, *q.neg], outcome))
     return out
@@ -446,11 +467,6 @@ def _authority(comp: ir.Compensate, tier: ir.Tier | None, value, currency: str |
     beyond = bool(comparable) and required is None
     key = (within_cap, within_authority, required, beyond)
     return Outcome(key, authority_text(*key))
-
-
-def calendar_key(h: ir.Header) -> tuple:
-    """What working-day and business-hour arithmetic depends on."""
-    return (h.calendar, h.hours, h.timezone, h.holidays, h.workdays)
 
 
 def _units(targets: tuple[str, ...] | None, rule: str) -> Outcome:

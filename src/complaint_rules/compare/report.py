@@ -98,7 +98,7 @@ def _impact_text(i: Impact) -> list[str]:
     for o in sorted(i.outputs, key=lambda o: -o.changed):
         lines.append(f"  {o.output}: {o.changed}")
         for t in sorted(o.transitions, key=lambda t: -t.count):
-            lines.append(f"    {t.old} -> {t.new}: {t.count} (e.g. {', '.join(t.examples)})")
+            lines.append(f"    {t.describe()}: {t.count} (e.g. {', '.join(t.examples)})")
         if o.other:
             lines.append(f"    other changes: {o.other}")
     return lines
@@ -121,7 +121,9 @@ def render_markdown(d: PolicyDiff) -> str:
         ]
         for c in d.structural:
             out.append(
-                f"| {c.kind} | {c.block} | `{c.key}` | {c.field or ''} | {_md(c.old or '')} | {_md(c.new or '')} |"
+                f"| {c.kind} | {c.block} | `{c.key}` | {c.field or ''} | {_md(c.old or '')} | {_md(c.new or '')}"
+                + (f" *({_md(c.same)})*" if c.same else "")
+                + " |"
             )
         out.append("")
     if d.semantic:
@@ -150,8 +152,9 @@ def render_markdown(d: PolicyDiff) -> str:
             out += ["| output | old | new | records | examples |", "|---|---|---|---|---|"]
             for o in sorted(i.outputs, key=lambda o: -o.changed):
                 for t in sorted(o.transitions, key=lambda t: -t.count):
+                    new = f"same, {t.due}" if t.due else t.new
                     out.append(
-                        f"| {o.output} | {_md(t.old)} | {_md(t.new)} | {t.count} | {', '.join(t.examples)} |"
+                        f"| {o.output} | {_md(t.old)} | {_md(new)} | {t.count} | {', '.join(t.examples)} |"
                     )
                 if o.other:
                     out.append(f"| {o.output} | (other) | | {o.other} | |")

@@ -3,7 +3,9 @@
 Both policies are analysed over one :class:`~complaint_rules.analysis.domain.Space` built from the
 conditions of both, so a box means the same records on either side. Each output of each policy is cut
 into pieces (:mod:`.outcomes`); a region of change is a pair of pieces, one per side, that overlap and
-disagree. Pairs with the same old and new outcome are grouped into one :class:`SemanticChange`.
+disagree. Pairs with the same old and new outcome are grouped into one :class:`SemanticChange`; an
+outcome's dependencies (an anchor clock's deadline, the owner) count only where the two sides differ on
+them (:func:`shown`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from ..analysis.prove import anchor_fields, schema_of
 from ..analysis.regions import Box, RegionTooLarge, and_regions, find_point
 from ..analysis.witness import jsonable, to_record
 from .describe import boxes_expr, describe_boxes, expand, explicit, merge
-from .outcomes import Pieces, calendar_key
+from .durations import calendar_key, zone
+from .outcomes import Outcome, Pieces
 
 MAX_PARTS = 400  # region parts described per change; the count is exact beyond it, the text is not
 
@@ -148,6 +151,7 @@ def analyse(old: ir.Policy, new: ir.Policy) -> Analysis:
         lv.id for lv in new.levels if lv.id in old_labels and old_labels[lv.id] != lv.label
     )
     cal_differ = calendar_key(old.header) != calendar_key(new.header)
+    zone_differ = zone(old.header) != zone(new.header)
     return Analysis(
         space,
         Pieces(
@@ -155,19 +159,21 @@ def analyse(old: ir.Policy, new: ir.Policy) -> Analysis:
             space,
             calendar_note=_calendar_note(old.header) if cal_differ else None,
             relabelled=relabelled,
+            zone_note=zone(old.header) if zone_differ else None,
         ),
         Pieces(
             new,
             space,
             calendar_note=_calendar_note(new.header) if cal_differ else None,
             relabelled=relabelled,
+            zone_note=zone(new.header) if zone_differ else None,
         ),
         notes,
     )
 
 
 def _calendar_note(h: ir.Header) -> str:
-    parts = [f"calendar {h.calendar or 'none'}"]
+    parts = [f"calendar {h.calendar or 'none'}", h.timezone or "UTC"]
     if h.hours:
         parts.append(f"{h.hours[0]:%H:%M}-{h.hours[1]:%H:%M}")
     if h.holidays:
@@ -194,8 +200,8 @@ def semantic_diff(
         except RegionTooLarge as exc:
             notes.append(f"{output}: not compared ({exc})")
             continue
-        for parts in groups.values():
-            po, pn, box = parts[0]
+        for (_, old_text, new_text), parts in groups.items():
+            box = parts[0][2]
             boxes: list[Box] | None = []
             for p, q, _ in parts[:MAX_PARTS]:
                 if by_level:
@@ -215,8 +221,8 @@ def semantic_diff(
             )
             change = SemanticChange(
                 output=output,
-                old=po.outcome.text,
-                new=pn.outcome.text,
+                old=old_text,
+                new=new_text,
                 condition=describe_boxes(space, boxes, fallback=f"{len(parts)} regions, e.g. the witness"),
                 witness=jsonable({k: str(v) if isinstance(v, ir.Money) else v for k, v in record.items()}),
                 old_rules=list(dict.fromkeys(r for p, _, _ in parts for r in p.outcome.rules)),
@@ -229,7 +235,11 @@ def semantic_diff(
 
 
 def _pairs(space: Space, a: list, b: list) -> dict[tuple, list]:
-    """Overlapping pieces with different outcomes, grouped by (old outcome, new outcome), with a witness box."""
+    """Overlapping pieces with different outcomes, grouped by what changes, with a witness box.
+
+    The group key is (what is compared, old text, new text) of :func:`shown`: pieces that differ only
+    in a dependency both sides agree on (the same owner) fall into one group.
+    """
     groups: dict[tuple, list] = {}
     for p in a:
         for q in b:
@@ -241,8 +251,31 @@ def _pairs(space: Space, a: list, b: list) -> dict[tuple, list]:
             box = find_point(pos, [*space.infeasible, *p.neg, *q.neg])
             if box is None:
                 continue
-            groups.setdefault((p.outcome.key, q.outcome.key), []).append((p, q, box))
+            groups.setdefault(shown(p.outcome, q.outcome), []).append((p, q, box))
     return groups
+
+
+def shown(old: Outcome, new: Outcome) -> tuple[tuple, str, str]:
+    """(key, old text, new text) of a change, with only the dependencies that differ between the sides.
+
+    An escalation due relative to a clock, or sent to the owner, is refined by that clock's deadline and
+    by the owner. Where both sides have the same owner (or anchor deadline), the change does not involve
+    it: it is left out of the texts and does not split the region. Where one side has no such outcome
+    (the escalation is added or removed), its dependencies are left out too: the rule's own text says
+    ``owner`` or the clock, and the owner's and deadlines' own changes are reported as outputs of their own.
+    """
+    if not old.deps and not new.deps:
+        return (old.key, new.key), old.text, new.text
+    a = {name: (key, text) for name, key, text in old.deps}
+    b = {name: (key, text) for name, key, text in new.deps}
+    # Kept: dependencies of a side whose other side is in force and differs on them (or lacks them).
+    keep_a = [n for n in a if new.key is not None and b.get(n, (object(),))[0] != a[n][0]]
+    keep_b = [n for n in b if old.key is not None and a.get(n, (object(),))[0] != b[n][0]]
+    (ka, ta), (kb, tb) = old.head or (old.key, old.text), new.head or (new.key, new.text)
+    ta += "".join(f" [{n}: {a[n][1]}]" for n in keep_a)
+    tb += "".join(f" [{n}: {b[n][1]}]" for n in keep_b)
+    key = (ka, kb, tuple((n, a[n][0]) for n in keep_a), tuple((n, b[n][0]) for n in keep_b))
+    return key, ta, tb
 
 
 def witness_record(space: Space, box: Box) -> dict[str, object]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from .. import ir
 from ..printer import duration, expr, timing, value
+from .durations import same_meaning, zone_note
 
 KINDS = ("added", "removed", "changed", "moved")
 
@@ -29,6 +30,9 @@ class Change(BaseModel):
     new: str | None = None
     old_location: str | None = None
     new_location: str | None = None
+    # Set when the old and new values are written differently but mean the same (``24 hours`` ->
+    # ``1440 minutes``): why, e.g. "same length". Such a change decides no record differently.
+    same: str | None = None
 
     def describe(self) -> str:
         what = f"{self.block} {self.key}" + (f" {self.field}" if self.field else "")
@@ -38,7 +42,7 @@ class Change(BaseModel):
             return f"- {what}: {self.old}"
         if self.kind == "moved":
             return f"~ {what} moved: position {self.old} -> {self.new}"
-        return f"~ {what}: {self.old} -> {self.new}"
+        return f"~ {what}: {self.old} -> {self.new}" + (f" ({self.same})" if self.same else "")
 
 
 def _loc(node) -> str | None:
@@ -88,8 +92,12 @@ def _summary(rule) -> str:
     return "; ".join(parts)
 
 
-def diff_rules(block: str, old: Sequence, new: Sequence) -> list[Change]:
-    """Added, removed and changed rules by id; ``moved`` when the relative order of kept rules changed."""
+def diff_rules(block: str, old: Sequence, new: Sequence, same: Callable[[Any, Any], str | None] | None = None
+               ) -> list[Change]:
+    """Added, removed and changed rules by id; ``moved`` when the relative order of kept rules changed.
+
+    ``same(old_value, new_value)`` says why two different field values mean the same (or None).
+    """
     changes: list[Change] = []
     old_by = {r.id: r for r in old}
     new_by = {r.id: r for r in new}
@@ -109,7 +117,8 @@ def diff_rules(block: str, old: Sequence, new: Sequence) -> list[Change]:
             a, b = getattr(before, name), getattr(r, name)
             if a != b:
                 changes.append(Change(kind="changed", block=block, key=r.id, field=name, old=_show(a), new=_show(b),
-                                      old_location=_loc(before), new_location=_loc(r)))
+                                      old_location=_loc(before), new_location=_loc(r),
+                                      same=same(a, b) if same else None))
     kept_old = [r.id for r in old if r.id in new_by]
     kept_new = [r.id for r in new if r.id in old_by]
     if kept_old != kept_new:
@@ -192,6 +201,10 @@ def _field(f: ir.FieldDecl) -> str:
 def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
     """Every structural change from ``old`` to ``new`` (both resolved), in block order."""
     changes: list[Change] = []
+
+    def same(a: Any, b: Any) -> str | None:
+        return same_meaning(a, b, old.header, new.header)
+
     for f in dataclasses.fields(ir.Header):
         if f.name in ("span", "comments"):
             continue
@@ -205,8 +218,8 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
         changes += _value_change(block, "hit", a and a.hit, b and b.hit)
         changes += _value_change(block, "otherwise", a and a.otherwise, b and b.otherwise)
         changes += diff_rules(block, a.rules if a else (), b.rules if b else ())
-    changes += diff_rules("deadlines", old.deadlines, new.deadlines)
-    changes += diff_rules("escalate", old.escalate, new.escalate)
+    changes += diff_rules("deadlines", old.deadlines, new.deadlines, same)
+    changes += diff_rules("escalate", old.escalate, new.escalate, same)
     ca, cb = old.compensate or ir.Compensate(), new.compensate or ir.Compensate()
     changes += _value_change("compensate", "amount", ca.amount, cb.amount)
     changes += diff_keyed("compensate.options", ca.options, cb.options, lambda n: n.id, ordered=True)
@@ -215,8 +228,33 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
     changes += diff_rules("compensate", ca.rules, cb.rules)
     fa, fb = old.follow_up or ir.FollowUp(), new.follow_up or ir.FollowUp()
     changes += diff_rules("follow_up", fa.rules + ((fa.otherwise,) if fa.otherwise else ()),
-                          fb.rules + ((fb.otherwise,) if fb.otherwise else ()))
+                          fb.rules + ((fb.otherwise,) if fb.otherwise else ()), same)
     changes += _value_change("follow_up", "until_satisfied", fa.until_satisfied, fb.until_satisfied)
-    changes += diff_rules("obligations", old.obligations, new.obligations)
+    changes += diff_rules("obligations", old.obligations, new.obligations, same)
     changes += diff_rules("invariants", old.invariants, new.invariants)
     return changes
+
+
+def length_notes(old: ir.Policy, new: ir.Policy) -> list[str]:
+    """Notes on durations written alike in length but compared as different (``1 day`` against ``24 hours``
+    in a zone with daylight saving): the diff reports them, and the reader should know why."""
+    notes: list[str] = []
+    fa, fb = old.follow_up or ir.FollowUp(), new.follow_up or ir.FollowUp()
+    blocks = [
+        ("deadlines", old.deadlines, new.deadlines),
+        ("escalate", old.escalate, new.escalate),
+        ("follow_up", (*fa.rules, *((fa.otherwise,) if fa.otherwise else ())),
+         (*fb.rules, *((fb.otherwise,) if fb.otherwise else ()))),
+        ("obligations", old.obligations, new.obligations),
+    ]  # fmt: skip
+    for block, a, b in blocks:
+        before = {r.id: r for r in a}
+        for r in b:
+            o = before.get(r.id)
+            if o is None or type(o) is not type(r):
+                continue
+            for name in ("duration", "timing", "window"):
+                x, y = getattr(o, name, None), getattr(r, name, None)
+                if x != y and (note := zone_note(x, y, old.header, new.header)):
+                    notes.append(f"{block} {r.id} {name}: {note}")
+    return notes
