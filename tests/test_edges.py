@@ -83,3 +83,20 @@ def test_policy_errors_expose_file_line_and_column():
     with pytest.raises(complaint_rules.PolicyError) as info:
         loads('policy "p" {\n  versio "1"\n}\n', name="p.policy")
     assert (info.value.file, info.value.line, info.value.column) == ("p.policy", 2, 3)
+
+
+@pytest.mark.parametrize("name", ["amount", "options", "days", "hours", "note", "label", "required", "otherwise",
+                                  "and", "or", "working", "after", "when"])
+@pytest.mark.parametrize("default", ["0", "low", "2 hours", "true"])
+def test_a_field_named_like_a_keyword_after_a_default_round_trips(name, default):
+    kind = {"0": "int", "low": "enum {low, high}", "2 hours": "duration", "true": "bool"}[default]
+    text = f'policy "p" {{\n}}\n\nrecord {{\n  n: {kind} = {default},\n  {name}: int\n}}\n'
+    policy = loads(text)
+    assert policy.to_dsl() == text  # the canonical form keeps the comma that ends the field
+    assert loads(policy.to_dsl()) == policy
+    assert loads(policy.to_yaml(), format="yaml").to_dsl() == text
+    # Without the comma the value may swallow the next name (`0 days`): then a located syntax error, never a crash.
+    try:
+        assert loads(text.replace(f"= {default},", f"= {default}")) == policy
+    except PolicyError as exc:
+        assert exc.line == 6

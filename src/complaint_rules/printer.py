@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 from decimal import Decimal
@@ -28,9 +29,13 @@ def print_policy(policy: ir.Policy) -> str:
         out.append("drop " + ", ".join(d.id for d in policy.drops))
     if policy.record:
         out += ["", "record {"]
-        for f in policy.record:
+        for f, following in zip(policy.record, (*policy.record[1:], None)):
             _comments(f.comments, 1, out)
-            out.append(INDENT + _field(f))
+            # After a bare default the parser may read a keyword-like next name as more of the value
+            # (`= 0` then `days: int` is `0 days`): a comma ends the field.
+            bare = f.default is not None and not f.required and f.label is None
+            comma = "," if bare and following is not None and following.name in _keywords() else ""
+            out.append(INDENT + _field(f) + comma)
         out.append("}")
     for keyword, items in (("units", policy.units), ("levels", policy.levels)):
         if items:
@@ -115,6 +120,14 @@ def _header(h: ir.Header, out: list[str]) -> None:
             out.append(f"{INDENT}{key} {text}")
     _comments(h.trailing, 1, out)
     out.append("}")
+
+
+@functools.cache
+def _keywords() -> frozenset[str]:
+    """Every word the grammar spells out (``"days"``, ``"amount"``, ...)."""
+    from .frontend.dsl import grammar_text
+
+    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text())) | {"required"}
 
 
 def _field(f: ir.FieldDecl) -> str:
