@@ -252,3 +252,18 @@ def test_errors_path_and_now():
         parse_now("2026-12-02T10:00")
     with pytest.raises(ValueError, match="not an ISO date-time"):
         parse_now("tomorrow")
+
+
+def test_a_mapping_naming_columns_the_csv_lacks_is_warned_about_with_close_names():
+    from complaint_rules.batch import ColumnMappingWarning, read_csv
+
+    data = b"Complaint ID,Date received,Product\n1,09/12/2016,Mortgage\n"
+    told: list[str] = []
+    mapping = ColumnMap.from_dict({"Complaint ID": "id", "Date recieved": "received_at", "Produkt": "category"})
+    rows = list(read_csv(io.BytesIO(data), mapping, warn=told.append))
+    assert len(rows) == 1 and len(told) == 1
+    assert "names 2 of its 3 columns" in told[0] and "'Date recieved' (did you mean 'Date received'?)" in told[0]
+    good = ColumnMap.from_dict({"Complaint ID": "id", "Date received": "received_at"})
+    assert list(read_csv(io.BytesIO(data), good, warn=told.append)) and len(told) == 1  # nothing more to say
+    with pytest.warns(ColumnMappingWarning, match="'Produkt' \\(did you mean 'Product'\\?\\)"):
+        list(read_csv(io.BytesIO(data), mapping))

@@ -8,10 +8,12 @@ streamed, so memory stays bounded whatever the size of the file.
 from __future__ import annotations
 
 import csv
+import difflib
 import datetime as dt
 import io
 import json
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -219,8 +221,33 @@ def read_jsonl(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[R
         yield Row(number, lineno, data, record_id=_rid(data))
 
 
-def read_csv(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[Row]:
-    """Records from CSV with a header row; empty cells are missing fields; blank lines are skipped."""
+class ColumnMappingWarning(UserWarning):
+    """A column mapping names columns that the input does not have."""
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, ColumnMappingWarning, stacklevel=3)
+
+
+def _check_mapping(header: list[str], mapping: ColumnMap, warn: Callable[[str], None]) -> None:
+    missing = [c for c in mapping.columns if c not in header]
+    if not missing:
+        return
+    hints = []
+    for column in missing[:5]:
+        close = difflib.get_close_matches(column, header, n=1, cutoff=0.6)
+        hints.append(f"{column!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    warn(f"the column mapping names {len(missing)} of its {len(mapping.columns)} columns that the CSV header "
+         f"does not have: {', '.join(hints)}{more}; their fields will be missing from every record")
+
+
+def read_csv(stream: BinaryIO, mapping: ColumnMap | None = None,
+             warn: Callable[[str], None] = _warn) -> Iterator[Row]:  # fmt: skip
+    """Records from CSV with a header row; empty cells are missing fields; blank lines are skipped.
+
+    ``warn`` is told when the mapping names columns that the header lacks (a wrong mapping or file).
+    """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
@@ -232,6 +259,8 @@ def read_csv(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[Row
     duplicates = sorted({c for c in header if header.count(c) > 1})
     if duplicates:
         raise ValueError(f"CSV header: column {duplicates[0]!r} appears more than once")
+    if mapping is not None:
+        _check_mapping(header, mapping, warn)
     id_column = next((i for i, c in enumerate(header) if (mapping.field_of(c) if mapping else c) == "id"), None)
     number = 0
     while True:
@@ -269,10 +298,11 @@ def _undecodable(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def read_rows(stream: BinaryIO, kind: str, mapping: ColumnMap | None = None) -> Iterator[Row]:
+def read_rows(stream: BinaryIO, kind: str, mapping: ColumnMap | None = None,
+              warn: Callable[[str], None] = _warn) -> Iterator[Row]:  # fmt: skip
     """Rows of a ``jsonl`` or ``csv`` input stream."""
     if kind == "csv":
-        return read_csv(stream, mapping)
+        return read_csv(stream, mapping, warn)
     if kind == "jsonl":
         return read_jsonl(stream, mapping)
     raise ValueError(f"unknown input kind {kind!r}; expected 'jsonl' or 'csv'")

@@ -19,6 +19,10 @@ from ..policy import load
 PROGRESS_MIN_BYTES = 512 * 1024
 
 
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="decide a batch of complaint records", description=__doc__)
     p.add_argument("policy", metavar="POLICY", help="policy file (.policy, .yaml, .yml)")
@@ -107,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         buffered = io.BufferedReader(counter, 1 << 16)
         with _open_out(args.output, sys.stdout) as out, _open_out(err_path, sys.stderr) as errors, \
                 _progress(size, counter) as tick:
-            summary: BatchSummary = run_batch(policy, read_rows(buffered, kind, mapping), out, errors, now, tick)
+            summary: BatchSummary = run_batch(policy, read_rows(buffered, kind, mapping, warn=_warn), out, errors, now, tick)
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
