@@ -100,3 +100,14 @@ def test_a_field_named_like_a_keyword_after_a_default_round_trips(name, default)
         assert loads(text.replace(f"= {default},", f"= {default}")) == policy
     except PolicyError as exc:
         assert exc.line == 6
+
+
+@pytest.mark.parametrize("duration", ["-1 working day", "1.5 days", "soon", "end of 2 days"])
+def test_the_calendar_api_raises_calendar_errors_for_bad_durations(duration):
+    import datetime as dt
+
+    cn = complaint_rules.calendar("CN", timezone="Asia/Shanghai")
+    with pytest.raises(complaint_rules.CalendarError, match=f"invalid duration '{duration}'"):
+        cn.add(dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), duration)
+    with pytest.raises(ValueError):  # still a ValueError, as it always was
+        cn.add(dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), duration)

@@ -59,7 +59,7 @@ _EXPECTED = (
 def parse_duration(text: str) -> Duration:
     """Parse ``"1 working day"``, ``"2h"``, ``"3 business hours"`` or ``"immediately"`` into a Duration."""
     if not isinstance(text, str):
-        raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
+        raise CalendarError(f"invalid duration {text!r}: {_EXPECTED}")
     return _parse_duration(text)
 
 
@@ -73,19 +73,19 @@ def _parse_duration(text: str) -> Duration:
     if norm.startswith("end of "):
         inner = _parse_duration(norm[len("end of "):])
         if inner.unit != "working_days":
-            raise ValueError(f"invalid duration {text!r}: 'end of' counts working days, e.g. 'end of 2 working days'")
+            raise CalendarError(f"invalid duration {text!r}: 'end of' counts working days, e.g. 'end of 2 working days'")
         return Duration(inner.amount, "end_of_day")
     match = _DURATION_RE.fullmatch(norm)
     if match is None:
-        raise ValueError(f"invalid duration {text!r}: {_EXPECTED}")
+        raise CalendarError(f"invalid duration {text!r}: {_EXPECTED}")
     number, word = match.group(1), match.group(2).strip()
     unit = _UNIT_WORDS.get(word)
     if unit is None:
-        raise ValueError(f"invalid duration {text!r}: unknown unit {word!r}; {_EXPECTED}")
+        raise CalendarError(f"invalid duration {text!r}: unknown unit {word!r}; {_EXPECTED}")
     if not number.lstrip("+-").isdigit():
-        raise ValueError(f"invalid duration {text!r}: the amount must be a whole number (use a smaller unit)")
+        raise CalendarError(f"invalid duration {text!r}: the amount must be a whole number (use a smaller unit)")
     if number.startswith("-"):
-        raise ValueError(f"invalid duration {text!r}: the amount must not be negative (use 'before' instead)")
+        raise CalendarError(f"invalid duration {text!r}: the amount must not be negative (use 'before' instead)")
     return Duration(int(number), unit)
 
 
@@ -93,7 +93,7 @@ def _as_duration(duration: Duration | str) -> Duration:
     if isinstance(duration, Duration):
         if duration.unit not in DURATION_UNITS:
             units = ", ".join(DURATION_UNITS)
-            raise ValueError(f"invalid duration unit {duration.unit!r}; expected one of {units}")
+            raise CalendarError(f"invalid duration unit {duration.unit!r}; expected one of {units}")
         return duration
     return parse_duration(duration)
 
@@ -610,6 +610,8 @@ class Calendar:
             return local
         try:
             return getattr(self, _SHIFTS[unit])(local, amount)
+        except CalendarError:
+            raise  # already says what is wrong (e.g. a year without holiday data)
         except (OverflowError, ValueError) as exc:
             text = f"{amount} {unit.replace('_', ' ')}"
             raise CalendarError(f"{text} from {local.isoformat()} is out of range") from exc
@@ -647,6 +649,8 @@ class Calendar:
         day, _ = self._forward(local)
         try:
             return self._aware(self._nth_working(day, n) if n else day, self._close)
+        except CalendarError:
+            raise  # already says what is wrong (e.g. a year without holiday data)
         except (OverflowError, ValueError) as exc:
             raise CalendarError(f"{Duration(n, 'end_of_day')} from {local.isoformat()} is out of range") from exc
 

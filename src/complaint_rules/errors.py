@@ -137,8 +137,9 @@ class RecordError(ComplaintRulesError):
         }
 
 
-class CalendarError(ComplaintRulesError):
-    """Calendar arithmetic that cannot be done truthfully (e.g. a year without holiday data)."""
+class CalendarError(ComplaintRulesError, ValueError):
+    """Calendar arithmetic that cannot be done truthfully (e.g. a year without holiday data), or a bad
+    duration or argument given to the calendar API (also a ValueError, as such arguments always were)."""
 
 
 class EvaluationError(ComplaintRulesError):
