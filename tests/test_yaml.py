@@ -69,16 +69,18 @@ def test_doc_example_spans_point_into_the_yaml():
     assert yaml_text.splitlines()[field.span.line - 1].strip().startswith("received_at:")
 
 
+def as_editor_sees(x):
+    """YAML data as an editor's yaml-language-server reads it (YAML 1.2: dates stay strings)."""
+    if isinstance(x, dict):
+        return {k: as_editor_sees(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [as_editor_sees(v) for v in x]
+    return x.isoformat() if isinstance(x, (dt.date, dt.datetime)) else x
+
+
 def test_doc_example_matches_the_json_schema():
     jsonschema = pytest.importorskip("jsonschema")
     import yaml
-
-    def as_editor_sees(x):  # yaml-language-server reads YAML 1.2: dates stay strings
-        if isinstance(x, dict):
-            return {k: as_editor_sees(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [as_editor_sees(v) for v in x]
-        return x.isoformat() if isinstance(x, (dt.date, dt.datetime)) else x
 
     schema = json_schema()
     jsonschema.Draft7Validator.check_schema(schema)
@@ -98,13 +100,6 @@ def test_every_bundled_policy_in_yaml_matches_the_json_schema(path):
     import yaml
 
     from complaint_rules import load
-
-    def as_editor_sees(x):
-        if isinstance(x, dict):
-            return {k: as_editor_sees(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [as_editor_sees(v) for v in x]
-        return x.isoformat() if isinstance(x, (dt.date, dt.datetime)) else x
 
     validator = jsonschema.Draft7Validator(json_schema())
     data = as_editor_sees(yaml.safe_load(load(path).to_yaml()))
