@@ -61,6 +61,9 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dt.datetime | None]] = {
         {"category": "sales_service", "due_at": at(3, 18), "resolved_at": at(3, 12)},
         at(4, 19),
     ),
+    "repair_resolved": ({"category": "repair_quality", "resolved_at": at(3, 12)}, None),
+    "sales_resolved_late": ({"category": "vehicle_supply", "resolved_at": at(4, 19)}, None),  # a Friday, after closing
+    "several_departments": ({"category": "repair_quality", "dissatisfaction": "high", "departments": 2}, None),
     "value_added": ({"category": "value_added"}, None),
     "other": ({"category": "other"}, None),
     "no_category": ({}, None),
@@ -242,6 +245,15 @@ def test_intermediate(policy, name):
     assert decision.remedy.approver == "department_head"
 
 
+def test_several_departments_needed_is_not_intermediate(policy):
+    # 002 part 4, 2.2 中级抱怨 is "预计通过单部门的努力即可消除" (one department's effort); needing several
+    # departments it goes to the GM's cross-department team (跨部门抱怨处理小组, 2.4.1), as a major complaint does.
+    decision = decide(policy, "several_departments")
+    assert decision.level == "major" and "cross_department" in fired(decision)
+    assert decision.owner == "general_manager" and "complaint_team" in decision.routes
+    assert decide(policy, "high_dissatisfaction").level == "intermediate"  # departments defaults to 1
+
+
 def test_large_loss_claim_beyond_department_head(policy):
     # 002 part 4, 2.2 中级抱怨 with a 6000 CNY claim: above the department head's 5000 CNY, needs the GM
     decision = decide(policy, "large_loss")
@@ -361,11 +373,31 @@ def test_still_dissatisfied_goes_to_the_general_manager(policy):
 
 
 def test_close_out_call_within_24_hours(policy):
-    # 002 part 1, 4.3.4: the customer director calls within 24 hours of the closing form
-    decision = decide(policy, "general_resolved")
-    assert decision.follow_up.status == "required"
+    # 002 part 1, 4.2.2.5, 4.3.4: the customer director calls within 24 hours of the closing form
+    decision = decide(policy, "repair_resolved")
+    assert decision.follow_up.status == "required" and decision.follow_up.rule == "follow_up.otherwise"
     assert as_set(decision.follow_up.by) == {"customer_director"}
     assert decision.follow_up.due_at == at(4, 12)
+
+
+def test_sales_complaints_are_followed_up_the_same_day(policy):
+    # 002 part 1, 4.2.1.5: the customer director follows up a sales-service complaint the same day it is closed
+    decision = decide(policy, "general_resolved")  # closed Thursday 12:00
+    assert decision.follow_up.rule == "sales_same_day"
+    assert decision.follow_up.due_at == at(3, 18)  # the dealership closes at 18:00
+    late = decide(policy, "sales_resolved_late")  # closed Friday 19:00, after closing: the next working day
+    assert late.follow_up.due_at == at(7, 18)
+
+
+def test_follow_up_again_until_satisfied_without_a_limit(policy):
+    # 002 part 5, 二.4: report back to the customer "直到用户满意为止", until satisfied, however many rounds
+    rec, now = SCENARIOS["dissatisfied"]
+    unhappy = rec["follow_ups"][0]
+    for rounds in (1, 3, 8):
+        fields = dict(rec, follow_ups=[dict(unhappy, at=at(2 + k, 16)) for k in range(rounds)])
+        plan = policy.evaluate({"id": f"rounds-{rounds}", "received_at": at(1), **fields}, now=now).follow_up
+        assert plan.repeat_needed and plan.until_satisfied == 0 and plan.attempts == rounds
+    assert not decide(policy, "satisfied").follow_up.repeat_needed
 
 
 def test_major_close_out_is_a_visit(policy):
