@@ -547,6 +547,16 @@ class TestCase:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentSlot:
+    """Comments on a construct with no node of its own: ``where`` names it (``record`` is above ``record {``,
+    ``record}`` at its end before ``}``, ``classify.otherwise`` above ``otherwise``, ``header.version`` above
+    that setting; every name is listed in :mod:`complaint_rules.frontend.comments`)."""
+
+    where: str
+    comments: tuple[str, ...] = _comments()
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """One policy file. With ``extends`` set it is an overlay: its blocks change the base's by id."""
 
@@ -568,6 +578,8 @@ class Policy:
     comments: tuple[str, ...] = _comments()
     # Last, so that positional and keyword construction written before it keeps working.
     invariants: tuple[InvariantRule, ...] = ()
+    # Comments on constructs without a node of their own (layout, like ``comments``: not part of equality).
+    comment_slots: tuple[CommentSlot, ...] = _comments()
 
     def field(self, name: str) -> FieldDecl | None:
         for f in self.record:

@@ -130,9 +130,9 @@ def strip_comments(node):
         if f.name == "span":
             continue
         value = getattr(node, f.name)
-        if f.name == "comments":
+        if f.name in ("comments", "trailing", "comment_slots"):  # every place a comment is kept
             if value:
-                changes["comments"] = ()
+                changes[f.name] = ()
             continue
         new = strip_comments(value)
         if new is not value:

@@ -16,19 +16,42 @@ _NOT_BARE = frozenset({"true", "false", "none"})
 INDENT = "  "
 
 
+class _Slots:
+    """The comments of :attr:`ir.Policy.comment_slots`, each taken once where its construct is printed."""
+
+    def __init__(self, slots: tuple[ir.CommentSlot, ...]):
+        self._by: dict[str, list[str]] = {}
+        for s in slots:
+            if s.comments:
+                self._by.setdefault(s.where, []).extend(s.comments)
+
+    def has(self, *names: str) -> bool:
+        return any(n in self._by for n in names)
+
+    def take(self, name: str) -> tuple[str, ...]:
+        return tuple(self._by.pop(name, ()))
+
+    def rest(self, prefix: str = "") -> tuple[str, ...]:
+        """Comments whose construct was not printed (so that none is ever lost)."""
+        names = [n for n in self._by if n.startswith(prefix)]
+        return tuple(c for n in names for c in self._by.pop(n))
+
+
 def print_policy(policy: ir.Policy) -> str:
     """The one canonical text of a policy."""
     out: list[str] = []
-    _header(policy.header, out)
+    slots = _Slots(policy.comment_slots)
+    _header(policy.header, out, slots)
     if policy.extends is not None:
-        out += ["", f"extends {_str(policy.extends)}"]
+        out.append("")
+        _comments(slots.take("extends"), 0, out)
+        out.append(f"extends {_str(policy.extends)}")
     if policy.drops:
         out.append("")
         for d in policy.drops:
             _comments(d.comments, 0, out)
         out.append("drop " + ", ".join(d.id for d in policy.drops))
-    if policy.record:
-        out += ["", "record {"]
+    if _open("record", policy.record, slots, out):
         for f, following in zip(policy.record, (*policy.record[1:], None)):
             _comments(f.comments, 1, out)
             # After a bare default the parser may read a keyword-like next name as more of the value
@@ -36,12 +59,11 @@ def print_policy(policy: ir.Policy) -> str:
             bare = f.default is not None and not f.required and f.label is None
             comma = "," if bare and following is not None and following.name in _keywords() else ""
             out.append(INDENT + _field(f) + comma)
-        out.append("}")
+        _close("record", slots, out)
     for keyword, items in (("units", policy.units), ("levels", policy.levels)):
-        if items:
-            out += ["", keyword + " {"]
+        if _open(keyword, items, slots, out):
             _named(items, 1, out)
-            out.append("}")
+            _close(keyword, slots, out)
     if policy.classify is not None:
         c = policy.classify
         out.append("")
@@ -49,9 +71,10 @@ def print_policy(policy: ir.Policy) -> str:
         out.append(f"classify {c.hit} {{")
         for r in c.rules:
             _rule(r, f"{expr(r.when)} -> {r.level}", out)
-        _comments(c.trailing, 1, out)
+        _comments(slots.take("classify.otherwise"), 1, out)
         if c.otherwise is not None:
             out.append(f"{INDENT}otherwise -> {c.otherwise}")
+        _comments(c.trailing, 1, out)
         out.append("}")
     if policy.route is not None:
         r0 = policy.route
@@ -60,48 +83,61 @@ def print_policy(policy: ir.Policy) -> str:
         out.append(f"route {r0.hit} {{")
         for r in r0.rules:
             _rule(r, f"{expr(r.when)} -> {', '.join(r.targets)}", out)
-        _comments(r0.trailing, 1, out)
+        _comments(slots.take("route.otherwise"), 1, out)
         if r0.otherwise is not None:
             out.append(f"{INDENT}otherwise -> {', '.join(r0.otherwise)}")
+        _comments(r0.trailing, 1, out)
         out.append("}")
-    if policy.deadlines:
-        out += ["", "deadlines {"]
+    if _open("deadlines", policy.deadlines, slots, out):
         for r in policy.deadlines:
             _rule(r, f"{r.clock} = {duration(r.duration)} after {r.anchor}{_when(r.when)}", out)
-        out.append("}")
-    if policy.escalate:
-        out += ["", "escalate {"]
+        _close("deadlines", slots, out)
+    if _open("escalate", policy.escalate, slots, out):
         for r in policy.escalate:
             _rule(r, f"{r.action} {', '.join(r.targets)} {timing(r.timing)}{_when(r.when)}", out)
-        out.append("}")
+        _close("escalate", slots, out)
     if policy.compensate is not None:
-        _compensate(policy.compensate, out)
+        _compensate(policy.compensate, out, slots)
     if policy.follow_up is not None:
-        _follow_up(policy.follow_up, out)
-    if policy.obligations:
-        out += ["", "obligations {"]
+        _follow_up(policy.follow_up, out, slots)
+    if _open("obligations", policy.obligations, slots, out):
         for r in policy.obligations:
             label = f" {_str(r.label)}" if r.label is not None else ""
             body = f"{r.action}{label} by {', '.join(r.by)} {timing(r.timing)}{_when(r.when)}"
             _rule(r, body, out)
-        out.append("}")
-    if policy.invariants:
-        out += ["", "invariants {"]
+        _close("obligations", slots, out)
+    if _open("invariants", policy.invariants, slots, out):
         for r in policy.invariants:
             _rule(r, invariant_body(r), out)
-        out.append("}")
-    for t in policy.tests:
-        _test(t, out)
-    if policy.comments:
+        _close("invariants", slots, out)
+    for i, t in enumerate(policy.tests):
+        _test(t, out, slots, f"test.{i}.")
+    end = slots.rest() + policy.comments
+    if end:
         out.append("")
-        _comments(policy.comments, 0, out)
+        _comments(end, 0, out)
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 # ---------------------------------------------------------------------------- blocks
 
 
-def _header(h: ir.Header, out: list[str]) -> None:
+def _open(keyword: str, items: tuple, slots: _Slots, out: list[str]) -> bool:
+    """Start a block held as a tuple (``record {``), if it has items or comments; whether it was started."""
+    if not items and not slots.has(keyword, keyword + "}"):
+        return False
+    out.append("")
+    _comments(slots.take(keyword), 0, out)
+    out.append(keyword + " {")
+    return True
+
+
+def _close(keyword: str, slots: _Slots, out: list[str]) -> None:
+    _comments(slots.take(keyword + "}"), 1, out)
+    out.append("}")
+
+
+def _header(h: ir.Header, out: list[str], slots: _Slots) -> None:
     _comments(h.comments, 0, out)
     out.append(f"policy {_str(h.id)} {{")
     items = [
@@ -117,7 +153,9 @@ def _header(h: ir.Header, out: list[str]) -> None:
     ]
     for key, text in items:
         if text is not None and text != "" and text != ():
+            _comments(slots.take(f"header.{key}"), 1, out)
             out.append(f"{INDENT}{key} {text}")
+    _comments(slots.rest("header."), 1, out)
     _comments(h.trailing, 1, out)
     out.append("}")
 
@@ -155,20 +193,26 @@ def _rule(rule, body: str, out: list[str], depth: int = 1) -> None:
     out.append(f"{INDENT * depth}rule {rule.id}{pos}: {body}{note}")
 
 
-def _compensate(c: ir.Compensate, out: list[str]) -> None:
+def _compensate(c: ir.Compensate, out: list[str], slots: _Slots) -> None:
     out.append("")
     _comments(c.comments, 0, out)
     out.append("compensate {")
     if c.amount is not None:
+        _comments(slots.take("compensate.amount"), 1, out)
         out.append(f"{INDENT}amount {c.amount}")
-    if c.options:
+    if c.options or slots.has("compensate.options", "compensate.options}"):
+        _comments(slots.take("compensate.options"), 1, out)
         out.append(f"{INDENT}options {{")
         _named(c.options, 2, out)
+        _comments(slots.take("compensate.options}"), 2, out)
         out.append(f"{INDENT}}}")
-    if c.authority:
+    if c.authority or slots.has("compensate.authority", "compensate.authority}"):
+        _comments(slots.take("compensate.authority"), 1, out)
         out.append(f"{INDENT}authority {{")
-        for a in c.authority:
+        for j, a in enumerate(c.authority):
+            _comments(slots.take(f"compensate.authority.{j}"), 2, out)
             out.append(f"{INDENT * 2}{a.role} up to {a.limit}")
+        _comments(slots.take("compensate.authority}"), 2, out)
         out.append(f"{INDENT}}}")
     for t in c.tiers:
         _comments(t.comments, 1, out)
@@ -176,6 +220,7 @@ def _compensate(c: ir.Compensate, out: list[str]) -> None:
     for r in c.rules:
         when = None if r.when == ir.TRUE else r.when
         _rule(r, f"{r.action} {_set(frozenset(r.options))}{_when(when)}", out)
+    _comments(slots.rest("compensate."), 1, out)
     _comments(c.trailing, 1, out)
     out.append("}")
 
@@ -197,36 +242,44 @@ def _fu_body(r: ir.FollowUpRule) -> str:
     return text
 
 
-def _follow_up(f: ir.FollowUp, out: list[str]) -> None:
+def _follow_up(f: ir.FollowUp, out: list[str], slots: _Slots) -> None:
     out.append("")
     _comments(f.comments, 0, out)
     out.append("follow_up {")
     for r in f.rules:
         _rule(r, _fu_body(r) + _when(r.when), out)
-    _comments(f.trailing, 1, out)
     if f.otherwise is not None:
         _comments(f.otherwise.comments, 1, out)
         note = f" note {_str(f.otherwise.note)}" if f.otherwise.note is not None else ""
         out.append(f"{INDENT}otherwise: {_fu_body(f.otherwise)}{note}")
     if f.until_satisfied is not None:
+        _comments(slots.take("follow_up.until"), 1, out)
         times = f" at most {f.until_satisfied} times" if f.until_satisfied else ""
         out.append(f"{INDENT}until satisfied{times}")
+    _comments(slots.rest("follow_up."), 1, out)
+    _comments(f.trailing, 1, out)
     out.append("}")
 
 
-def _test(t: ir.TestCase, out: list[str]) -> None:
+def _test(t: ir.TestCase, out: list[str], slots: _Slots, prefix: str) -> None:
     out.append("")
     _comments(t.comments, 0, out)
     out.append(f"test {_str(t.name)} {{")
+    _comments(slots.take(prefix + "given"), 1, out)
     given = ", ".join(f"{a.name}: {value(a.value)}" for a in t.given)
     out.append(f"{INDENT}given {{ {given} }}" if given else f"{INDENT}given {{}}")
     if t.now is not None:
+        _comments(slots.take(prefix + "now"), 1, out)
         out.append(f"{INDENT}now {value(t.now)}")
+    _comments(slots.take(prefix + "expect"), 1, out)
     out.append(f"{INDENT}expect {{")
-    for e in t.expect:
+    for j, e in enumerate(t.expect):
+        _comments(slots.take(f"{prefix}expect.{j}"), 2, out)
         key = f"deadline {e.arg}" if e.key == "deadline" else e.key
         out.append(f"{INDENT * 2}{key}: {expected(e.value)}")
+    _comments(slots.take(prefix + "expect}"), 2, out)
     out.append(f"{INDENT}}}")
+    _comments(slots.rest(prefix), 1, out)
     _comments(t.trailing, 1, out)
     out.append("}")
 

@@ -75,7 +75,7 @@ def _show(v: Any) -> str | None:
 
 
 # Fields of a rule that describe it; ``position`` is only meaningful in overlays, ``id`` is the key.
-_SKIP = {"id", "span", "comments", "position"}
+_SKIP = {"id", "span", "comments", "trailing", "position"}
 
 
 def _rule_fields(rule) -> list[str]:
@@ -206,7 +206,7 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
         return same_meaning(a, b, old.header, new.header)
 
     for f in dataclasses.fields(ir.Header):
-        if f.name in ("span", "comments"):
+        if f.name in ("span", "comments", "trailing"):
             continue
         changes += _value_change("header", f.name, getattr(old.header, f.name) or None,
                                  getattr(new.header, f.name) or None)
