@@ -41,6 +41,9 @@ from complaint_rules.policy import load
 POLICY = ROOT / "policies" / "automotive" / "svw-dealer.policy"
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=SHANGHAI)  # escalations due before it, pending after it
+# The last resolution: the end of its working day (sales_same_day) is still in 2026, the last year of the
+# CN calendar's holiday data (a working-day deadline in 2027 is an error, not a guess).
+LAST_RESOLVED = dt.datetime(2026, 12, 31, 12, 0, tzinfo=SHANGHAI)
 CHUNK = 10_000
 
 # fmt: off
@@ -115,7 +118,7 @@ def generate(n: int, seed: int = 20261201) -> list[dict]:
         if rng.random() < 0.5:
             record["first_contact_at"] = received + dt.timedelta(minutes=rng.randrange(5, 30 * 60))
         if rng.random() < 0.5:
-            resolved = received + dt.timedelta(hours=rng.randrange(1, 10 * 24))
+            resolved = min(received + dt.timedelta(hours=rng.randrange(1, 10 * 24)), LAST_RESOLVED)
             record["resolved_at"] = resolved
             if rng.random() < 0.6:
                 follow_ups = []
@@ -138,6 +141,7 @@ def generate(n: int, seed: int = 20261201) -> list[dict]:
 # would use some calendar library) and plain datetime arithmetic for hours and days (Shanghai has no DST).
 CN = complaint_rules.calendar("CN", hours="08:30-18:00", timezone="Asia/Shanghai")
 ONE_WORKING_DAY, ONE_MONTH = ir.Duration(1, "working_days"), ir.Duration(1, "months")
+END_OF_DAY = ir.Duration(0, "end_of_day")  # the close (18:00) of the anchor's working day, or of the next
 HOURS_2, HOURS_24, DAY = dt.timedelta(hours=2), dt.timedelta(hours=24), dt.timedelta(days=1)
 FIRE_WORDS = ("fire", "smoke", "冒烟", "火灾", "着火", "自燃", "起火")
 IRRATIONAL = frozenset({"excessive_expectation", "policy_misunderstanding", "uncooperative"})
@@ -225,7 +229,11 @@ def decide_by_hand(r: dict, now: dt.datetime | None = None) -> dict:
     elif cause in IRRATIONAL:
         level, rule = "irrational", "irrational_cause"
     elif r.get("dissatisfaction") == "high" or r.get("loss") == "large":
-        level, rule = "intermediate", "intermediate_loss"
+        # one department: intermediate; several: the general manager's cross-department team, major
+        if r.get("departments", 1) <= 1:
+            level, rule = "intermediate", "intermediate_loss"
+        else:
+            level, rule = "major", "cross_department"
     else:
         level, rule = "general", "classify.otherwise"
     add(rule)
@@ -335,13 +343,18 @@ def decide_by_hand(r: dict, now: dt.datetime | None = None) -> dict:
         required is None,
     )
 
-    # follow-up: 100% within 24 hours of the closing form, until satisfied, at most 3 times
+    # follow-up: 100%, within 24 hours of the closing form (sales: by the close of its working day, or of
+    # the next one), again and again until satisfied: no limit on the attempts
     if level == "major":
         rule, by, via = "major_visit", ("customer_director", "complaint_team"), ("visit", "phone")
+        follow_up_due = resolved + HOURS_24 if resolved else None
+    elif category in SALES:
+        rule, by, via = "sales_same_day", ("customer_director",), ("phone",)
+        follow_up_due = CN.add(resolved, END_OF_DAY) if resolved else None
     else:
         rule, by, via = "follow_up.otherwise", ("customer_director",), ("phone",)
+        follow_up_due = resolved + HOURS_24 if resolved else None
     add(rule)
-    attempts = len(follow_ups)
     follow_up = (
         "required",
         rule,
@@ -350,10 +363,10 @@ def decide_by_hand(r: dict, now: dt.datetime | None = None) -> dict:
         None,
         by,
         via,
-        resolved + HOURS_24 if resolved else None,
-        3,
-        attempts,
-        satisfied is False and attempts < 3,
+        follow_up_due,
+        0,  # `until satisfied` with no `at most n times`: 0, no limit
+        len(follow_ups),
+        satisfied is False,
     )
 
     # obligations that apply, in policy order: (rule, due_at, retain_until)
@@ -609,7 +622,8 @@ def jdm() -> dict:
     places the dates after the graph (see ``zen_decider``).
     """
     mentions = " or ".join(f'contains(lower($), "{w}")' for w in FIRE_WORDS)
-    level_inputs = ["hazards", "description", "demands", "external", "cause", "dissatisfaction", "loss"]
+    level_inputs = ["hazards", "description", "demands", "external", "cause", "dissatisfaction", "loss",
+                    "departments"]  # fmt: skip
     obligation_inputs = ["level", "category", "cause", "evidence", "insurance_covered", "low_cost_fix",
                          "satisfied", "concealed", "reached_manufacturer_hq", "due_at", "delivered_at",
                          "workshop_out_at"]  # fmt: skip
@@ -617,10 +631,10 @@ def jdm() -> dict:
     immediately = _timing("received_at", "minutes", 0)
     when_handling = _timing("handling", "minutes", 0)
     is_set = "$ != null"
-    repeat = "satisfied == false and follow_up_count < 3"
+    repeat = "satisfied == false"  # `until satisfied` with no limit: however many attempts
 
-    def level(column: str, cell: str, name: str, rule: str) -> tuple[dict, list]:
-        return {column: cell}, [_s(name), _s(LABELS[name]), _s(rule)]
+    def level(column: str, cell: str, name: str, rule: str, **more: str) -> tuple[dict, list]:
+        return {column: cell, **more}, [_s(name), _s(LABELS[name]), _s(rule)]
 
     def route(level: str, categories: tuple[str, ...], rule: str, *targets: str) -> tuple[list, list]:
         return [level and _s(level), _q(*categories)], [_s(rule), _list(*targets)]
@@ -642,8 +656,10 @@ def jdm() -> dict:
             level("demands", _any("exchange_vehicle", "return_vehicle"), "major", "return_exchange"),
             level("external", _any("consumer_association", "court", "media"), "major", "outside_parties"),
             level("cause", _q(*sorted(IRRATIONAL)), "irrational", "irrational_cause"),
-            level("dissatisfaction", '"high"', "intermediate", "intermediate_loss"),
-            level("loss", '"large"', "intermediate", "intermediate_loss"),
+            level("dissatisfaction", '"high"', "intermediate", "intermediate_loss", departments="<= 1"),
+            level("loss", '"large"', "intermediate", "intermediate_loss", departments="<= 1"),
+            level("dissatisfaction", '"high"', "major", "cross_department"),
+            level("loss", '"large"', "major", "cross_department"),
             level("", "", "general", "classify.otherwise"),
         ])),
         # hit policy "collect": route `all` is every matching rule, in rule order; none: `otherwise`.
@@ -722,14 +738,17 @@ def jdm() -> dict:
             ("within_authority", "claimed_amount <= tier.approver_limit"),
             ("beyond_authority", "authority.required_approver == null"),
         ], output_path="remedy"),
-        _table("follow_up", "first", ["level"],
+        # until_satisfied 0: no limit on the attempts
+        _table("follow_up", "first", ["level", "category"],
                ["rule", "rate", "status", "by", "via", "anchor", "unit", "amount", "until_satisfied",
                 "repeat_needed"], [
-            ([_s("major")], [_s("major_visit"), "100", _s("required"),
-                             _list("customer_director", "complaint_team"), _list("visit", "phone"),
-                             *_timing("resolved_at", "hours", 24), "3", repeat]),
-            ([""], [_s("follow_up.otherwise"), "100", _s("required"), _list("customer_director"),
-                    _list("phone"), *_timing("resolved_at", "hours", 24), "3", repeat]),
+            ([_s("major"), ""], [_s("major_visit"), "100", _s("required"),
+                                 _list("customer_director", "complaint_team"), _list("visit", "phone"),
+                                 *_timing("resolved_at", "hours", 24), "0", repeat]),
+            (["", _q(*sorted(SALES))], [_s("sales_same_day"), "100", _s("required"), _list("customer_director"),
+                                        _list("phone"), *_timing("resolved_at", "end_of_day", 0), "0", repeat]),
+            (["", ""], [_s("follow_up.otherwise"), "100", _s("required"), _list("customer_director"),
+                        _list("phone"), *_timing("resolved_at", "hours", 24), "0", repeat]),
         ], output_path="follow_up"),
         # obligations: "collect", so only those that apply, in rule order.
         _table("obligations", "collect", obligation_inputs,
@@ -788,8 +807,15 @@ DATETIME_FIELDS = ("due_at", "delivered_at", "workshop_out_at", "first_contact_a
 
 
 def _place(start: dt.datetime | None, unit: str, amount: float) -> dt.datetime | None:
-    """A date the JDM tables cannot place: ``amount`` ``unit`` after ``start`` (None while it is missing)."""
-    if start is None or not amount:
+    """A date the JDM tables cannot place: ``amount`` ``unit`` after ``start`` (None while it is missing).
+
+    ``end_of_day`` is a point, not a length: amount 0 is the close of ``start``'s working day (or the next).
+    """
+    if start is None:
+        return None
+    if unit == "end_of_day":
+        return CN.add(start, END_OF_DAY if not amount else ir.Duration(int(amount), unit))
+    if not amount:
         return start
     if unit == "working_days" or unit == "months":
         return CN.add(start, ir.Duration(int(amount), unit))
@@ -818,7 +844,6 @@ def zen_decider(now: dt.datetime | None) -> Callable[[dict], dict]:
             "claimed_amount": r.get("claimed_amount") or 0,
             "departments": r.get("departments", 1),
             "satisfied": satisfied,
-            "follow_up_count": len(follow_ups),
         }
         for flag in FLAGS:
             context[flag] = r.get(flag, False)
