@@ -167,6 +167,80 @@ def test_dicts_coerce_as_other_mappings_do(name, data):
     assert run(record) == run(MappingProxyType(record))
 
 
+def _as_text(value):
+    """A typed value as a host might send it as text instead, which takes none of the typed shortcuts."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+@pytest.mark.parametrize("name", sorted(COMPILED))
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_typed_values_coerce_as_their_text_does(name, data):
+    # Values already of the field's type (aware datetimes, ints, bools, exact members, lists of members,
+    # typed follow-ups) skip their converters; written as text they take the full way, to the same values.
+    compiled = COMPILED[name]
+    record = dict(data.draw(records(compiled), label="record"))
+    typed, text = dict(record), dict(record)
+    for field, value in record.items():
+        decl = compiled.schema.get(field)
+        if decl is not None and decl.type.kind == "set" and isinstance(value, frozenset):
+            typed[field] = data.draw(st.sampled_from([list, tuple]))(sorted(value))
+            text[field] = ", ".join(sorted(value)) or set()  # "" would be blank: the default
+        elif decl is not None and decl.type.kind == "enum":
+            text[field] = f" {value} "
+        elif field == "follow_ups":
+            text[field] = [{k: _as_text(v) for k, v in entry.items()} for entry in value]
+        else:
+            text[field] = _as_text(value)
+    assert compiled.coerce(typed) == compiled.coerce(text) == compiled.coerce(record)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"received_at": dt.datetime(2026, 3, 2, 10)},
+         "received_at: naive date-time 2026-03-02T10:00:00: give a UTC offset, e.g. 2026-03-02T10:00:00+08:00"),
+        ({"hazards": ["fire", ["x"]], "external": ("media", " court "), "demands": [" a ", "b"]},
+         ("demands: unknown member 'a'; expected one of return_vehicle, engine_replacement; unknown member 'b'; "
+          "expected one of return_vehicle, engine_replacement; hazards: expected member names, got ['x']")),
+        ({"hazards": ["fire", "smoke"], "external": ["media", 3]},
+         "external: expected member names, got 3; hazards: unknown member 'smoke'; expected one of fire, injury"),
+        ({"follow_ups": [{"at": dt.datetime(2026, 3, 3)}, {"method": "x"},
+                         {"at": dt.datetime(2026, 3, 3, tzinfo=dt.timezone.utc), "method": " ", "satisfied": 1}]},
+         ("follow_ups[0].at: naive date-time 2026-03-03T00:00:00: give a UTC offset, e.g. 2026-03-03T00:00:00+08:00; "
+          "follow_ups[1].at: required")),
+        ({"repeat_count": True}, "repeat_count: expected a whole number, got True"),
+    ],
+)  # fmt: skip
+def test_typed_values_that_do_not_fit_are_reported_as_before(change, message):
+    compiled = load(Path(__file__).parent / "fixtures" / "full.policy").compiled
+    record = {"id": " e1 ", "received_at": dt.datetime(2026, 3, 2, 10, tzinfo=dt.timezone.utc), **change}
+    with pytest.raises(RecordError) as caught:
+        compiled.coerce(record)
+    assert caught.value.record_id == "e1" and str(caught.value) == f"record e1: {message}"
+
+
+def test_typed_follow_ups_and_member_lists_are_taken_as_they_are():
+    compiled = load(Path(__file__).parent / "fixtures" / "full.policy").compiled
+    at = dt.datetime(2026, 3, 4, tzinfo=dt.timezone.utc)
+    _, values = compiled.coerce({"id": 7, "received_at": at, "hazards": ["fire", "fire"], "external": (),
+                                 "follow_ups": [{"at": at, "method": "phone", "satisfied": False},
+                                                {"at": at - dt.timedelta(days=1), "method": " ", "satisfied": 1}]})  # fmt: skip
+    assert values["hazards"] == frozenset({"fire"}) and values["external"] == frozenset()
+    earlier = at - dt.timedelta(days=1)
+    assert [tuple(e) for e in values["follow_ups"]] == [(earlier, None, True), (at, "phone", False)]
+    assert (values["follow_up_count"], values["last_follow_up_at"], values["satisfied"]) == (2, at, False)
+    _, none_yet = compiled.coerce({"id": 7, "received_at": at, "follow_ups": []})
+    assert list(none_yet)[-4:] == ["follow_ups", "follow_up_count", "last_follow_up_at", "satisfied"]
+    assert (none_yet["follow_ups"], none_yet["follow_up_count"], none_yet["satisfied"]) == ((), 0, None)
+
+
 # ---------------------------------------------------------------------------- impact
 
 

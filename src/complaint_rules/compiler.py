@@ -400,16 +400,19 @@ class _Plan:
             follow_plan(fu.otherwise) if fu is not None and fu.otherwise is not None else None
         )
 
+        # (condition, the rest): most rules do not apply to a record, so the rest is unpacked only when one does.
         self.obligations = tuple(
             (
                 cc(o.when),
-                o.id,
-                o.action,
-                o.label,
-                targets(o.by),
-                timing(o.timing),
-                shifter(o.timing.duration) if o.timing.kind == "for" else None,
-                _entry(o, "obligations"),
+                (
+                    o.id,
+                    o.action,
+                    o.label,
+                    targets(o.by),
+                    timing(o.timing),
+                    shifter(o.timing.duration) if o.timing.kind == "for" else None,
+                    _entry(o, "obligations"),
+                ),
             )
             for o in policy.obligations
         )
@@ -528,8 +531,9 @@ class _Plan:
 
         # obligations
         obligations = []
-        for cond, rule_id, action, label, (with_owner, by), timing, retain, entry in self.obligations:
+        for cond, rest in self.obligations:
             if cond is None or cond(v):
+                rule_id, action, label, (with_owner, by), timing, retain, entry = rest
                 append(entry)
                 until = _shift(retain, v.get("resolved_at"), record_id, rule_id) if retain is not None else None
                 kind, fn, anchor, is_clock = timing

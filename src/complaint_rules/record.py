@@ -283,6 +283,8 @@ def _date(value: Any) -> dt.date:
 
 
 def _datetime(value: Any) -> dt.datetime:
+    if type(value) is dt.datetime and value.utcoffset() is not None:  # the common case: already aware
+        return value
     if isinstance(value, str):
         text = value.strip()
         if text.endswith(("Z", "z")):  # Python 3.10 fromisoformat does not read Z
@@ -327,10 +329,17 @@ def _unknown_member(word: str, members: tuple[str, ...]) -> str:
     return f"unknown member {word!r}{hint}"
 
 
+def _unchanged(members: tuple[str, ...]) -> frozenset[str]:
+    """The members that are their own stripped form: given exactly, a converter returns them unchanged."""
+    return frozenset(m for m in members if m == m.strip())
+
+
 def _enum(members: tuple[str, ...]) -> Callable[[Any], str]:
-    allowed = frozenset(members)
+    allowed, unchanged = frozenset(members), _unchanged(members)
 
     def convert(value: Any) -> str:
+        if type(value) is str and value in unchanged:  # the common case: a member, exactly
+            return value
         if not isinstance(value, str):
             raise _Bad(f"expected one of {', '.join(members) or 'identifiers'}, got {_show(value)}")
         word = value.strip()
@@ -341,12 +350,27 @@ def _enum(members: tuple[str, ...]) -> Callable[[Any], str]:
     return convert
 
 
+_NO_MEMBERS: frozenset = frozenset()
+
+
 def _set(members: tuple[str, ...]) -> Callable[[Any], frozenset]:
-    allowed = frozenset(members)
+    allowed, unchanged = frozenset(members), _unchanged(members)
 
     def convert(value: Any) -> frozenset:
-        if type(value) is frozenset and (not allowed or value <= allowed):
+        kind = type(value)
+        if kind is frozenset and (not allowed or value <= allowed):
             return value
+        if kind is list or kind is tuple:  # the common case: a list of valid members (or none)
+            if not value:
+                return _NO_MEMBERS
+            if unchanged:
+                try:
+                    members_given = frozenset(value)
+                except TypeError:  # an unhashable item: the loop below names it
+                    pass
+                else:
+                    if members_given <= unchanged:
+                        return members_given
         if isinstance(value, str):
             items: list[Any] = [w for w in (p.strip() for p in value.split(",")) if w]
         elif isinstance(value, (list, tuple, set, frozenset)):
@@ -404,6 +428,16 @@ def _follow_ups(value: Any, problems: list[tuple[str, str]]) -> tuple[FollowUpRe
         return ()
     entries = []
     for i, raw in enumerate(value):
+        if type(raw) is dict:  # the common case: typed values, taken as they are
+            at, method, satisfied = raw.get("at"), raw.get("method"), raw.get("satisfied")
+            if (
+                type(at) is dt.datetime
+                and at.utcoffset() is not None
+                and (method is None or (type(method) is str and method.strip()))
+                and (satisfied is None or satisfied is True or satisfied is False)
+            ):
+                entries.append(FollowUpRecord(at, method, satisfied))
+                continue
         where = f"{FOLLOW_UPS}[{i}]"
         item = _as_mapping(raw)
         if item is None:
@@ -432,7 +466,7 @@ def _follow_ups(value: Any, problems: list[tuple[str, str]]) -> tuple[FollowUpRe
 
 
 def _as_mapping(raw: Any) -> Mapping | None:
-    if isinstance(raw, Mapping):
+    if type(raw) is dict or isinstance(raw, Mapping):
         return raw
     if isinstance(raw, BaseModel):
         return raw.model_dump()
@@ -458,6 +492,18 @@ def _load(raw: Any) -> Mapping:
     return mapping
 
 
+def _as_is(field: _Field) -> type | None:
+    """The type whose values ``field.convert`` returns unchanged (so need not be called), if there is one."""
+    convert = field.convert
+    if convert is _bool:
+        return bool
+    if convert is _int:
+        return int
+    if convert is _text:
+        return str
+    return None
+
+
 class _Field(NamedTuple):
     name: str
     convert: Callable[[Any], Any]
@@ -474,16 +520,24 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     # For plain dicts: start from the defaults and convert only the keys the record has (records carry
     # far fewer keys than the schema has fields); problems are put back in schema order afterwards.
     defaults = {f.name: f.default for f in plan}
-    converters = {f.name: (i, f.convert) for i, f in enumerate(plan)}
+    # Per field: (schema index, converter, the one type its converter returns unchanged, if any).
+    converters = {f.name: (i, f.convert, _as_is(f)) for i, f in enumerate(plan)}
     required_fields = tuple((i, f.name) for i, f in enumerate(plan) if f.required)
+    no_follow_ups = {"follow_up_count": 0, "last_follow_up_at": None, "satisfied": None}
 
     def convert_dict(mapping: dict, problems: list[tuple[str, str]]) -> dict[str, Any]:
         values = defaults.copy()
         found: list[tuple[int, str, str]] = []
         for name, value in mapping.items():
             field = converters.get(name)
-            if field is None or value is None or (type(value) is str and not value.strip()):
-                continue  # unknown keys are dropped; blank values keep the default (required: below)
+            if field is None or value is None:
+                continue  # unknown keys are dropped; missing values keep the default (required: below)
+            kind = type(value)
+            if kind is str and not value.strip():
+                continue  # blank: as missing
+            if kind is field[2]:
+                values[name] = value
+                continue
             try:
                 values[name] = field[1](value)
             except _Bad as exc:
@@ -528,7 +582,14 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
             values = convert_dict(mapping, problems)
         else:
             values = convert_mapping(mapping, problems)
-        entries = _follow_ups(mapping.get(FOLLOW_UPS) or (), problems)
+        given = mapping.get(FOLLOW_UPS)
+        if not given:  # none yet: the derived fields keep their defaults (0 follow-ups, no time, no rating)
+            if problems:
+                raise RecordError(record_id, problems)
+            values[FOLLOW_UPS] = ()
+            values.update(no_follow_ups)
+            return record_id, values
+        entries = _follow_ups(given, problems)
         if problems:
             raise RecordError(record_id, problems)
         values[FOLLOW_UPS] = entries
