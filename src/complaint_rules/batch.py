@@ -8,8 +8,8 @@ streamed, so memory stays bounded whatever the size of the file.
 from __future__ import annotations
 
 import csv
-import difflib
 import datetime as dt
+import difflib
 import io
 import json
 import re
