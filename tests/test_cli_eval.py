@@ -239,3 +239,15 @@ def test_documented_examples_give_the_documented_output(tmp_path, monkeypatch, c
             captured = capsys.readouterr()
             got = (captured.out + captured.err).rstrip("\n")
         assert matches(expected, got), f"{where}: $ {command}\n--- got:\n{got}"
+
+
+def test_explain_says_when_a_dissatisfied_customer_is_followed_up_again(tmp_path, capsys):
+    record = json.loads((EXAMPLES / "record.json").read_text(encoding="utf-8"))
+    record["resolved_at"] = "2026-11-06T10:00:00+08:00"
+    record["follow_ups"] = [{"at": "2026-11-06T15:00:00+08:00", "method": "phone", "satisfied": False}]
+    path = tmp_path / "unhappy.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert main(["explain", DEALER, str(path), "--now", "2026-11-07T09:00+08:00"]) == 0
+    out = capsys.readouterr().out
+    assert ("until satisfied (at most 3 times); 1 follow-up(s) so far: follow up again: the latest follow-up "
+            "left the customer dissatisfied") in out

@@ -149,6 +149,13 @@ class _Explainer:
         out.append(" ".join(parts))
         if f.rule:
             out.append(f"  because {self._because(f.rule)}")
+        limit = getattr(f, "until_satisfied", None)
+        if limit is not None:
+            bound = f"at most {limit} times" if limit else "no limit"
+            attempts = getattr(f, "attempts", 0)
+            state = "follow up again: the latest follow-up left the customer dissatisfied" if f.repeat_needed else (
+                "no further round needed")
+            out.append(f"  until satisfied ({bound}); {attempts} follow-up(s) so far: {state}")
 
     def _obligations(self, out: list[str]) -> None:
         out.append("obligations:" if self.d.obligations else "obligations: (none)")
