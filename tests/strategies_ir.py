@@ -23,9 +23,10 @@ def _keywords() -> frozenset[str]:
 
 
 KEYWORDS = _keywords()
-# Never names: true/false/not/none. The rest of the grammar's words are names in most places, but
-# some positions still read them as keywords (DSL bugs, reported): `rule r: remind -> major`,
-# a field named `required` or `day` after another field, `authority { a up to 1 CNY  follow_up up to 2 CNY }`.
+# Never names: true/false/not/none. The rest of the grammar's words are names in most places. After a
+# record field or an authority entry the formatter writes a comma before a keyword-like name, so those
+# round-trip (tests/test_edges.py). Still read as keywords (known, rare): an invariant's subject or a
+# rule's last name followed by `rule`, `when` or `note` (`never option rule`, `never route when ...`).
 RESERVED = frozenset({"true", "false", "not", "none"})
 # Names that YAML 1.1 resolves to something other than text, plus ordinary ones.
 TRICKY_NAMES = ("yes", "no", "on", "off", "null", "y", "n", "nan", "inf", "_", "x1", "tilde")

@@ -111,3 +111,12 @@ def test_the_calendar_api_raises_calendar_errors_for_bad_durations(duration):
         cn.add(dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), duration)
     with pytest.raises(ValueError):  # still a ValueError, as it always was
         cn.add(dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc), duration)
+
+
+@pytest.mark.parametrize("role", ["cap", "rules", "or", "options", "authority", "level", "amount", "until"])
+def test_an_authority_role_named_like_a_keyword_round_trips(role):
+    text = (f'policy "p" {{\n  currency CNY\n}}\n\nunits {{\n  boss\n  {role}\n}}\n\ncompensate {{\n'
+            f'  authority {{\n    boss up to 1000 CNY,\n    {role} up to 2000 CNY\n  }}\n}}\n')
+    policy = loads(text)
+    assert policy.to_dsl() == text
+    assert loads(policy.to_yaml(), format="yaml").to_dsl() == text

@@ -54,10 +54,9 @@ def print_policy(policy: ir.Policy) -> str:
     if _open("record", policy.record, slots, out):
         for f, following in zip(policy.record, (*policy.record[1:], None)):
             _comments(f.comments, 1, out)
-            # After a bare default the parser may read a keyword-like next name as more of the value
-            # (`= 0` then `days: int` is `0 days`): a comma ends the field.
-            bare = f.default is not None and not f.required and f.label is None
-            comma = "," if bare and following is not None and following.name in _keywords() else ""
+            # The parser may read a keyword-like next name as more of this field (`= 0` then `days: int`
+            # is `0 days`; `int` then `required: bool` makes this field required): a comma ends the field.
+            comma = "," if following is not None and following.name in _keywords() else ""
             out.append(INDENT + _field(f) + comma)
         _close("record", slots, out)
     for keyword, items in (("units", policy.units), ("levels", policy.levels)):
@@ -211,7 +210,10 @@ def _compensate(c: ir.Compensate, out: list[str], slots: _Slots) -> None:
         out.append(f"{INDENT}authority {{")
         for j, a in enumerate(c.authority):
             _comments(slots.take(f"compensate.authority.{j}"), 2, out)
-            out.append(f"{INDENT * 2}{a.role} up to {a.limit}")
+            # As in `record`: after `1000 CNY` a keyword-like next role could be read as part of the entry.
+            following = c.authority[j + 1].role if j + 1 < len(c.authority) else None
+            comma = "," if following in _keywords() else ""
+            out.append(f"{INDENT * 2}{a.role} up to {a.limit}{comma}")
         _comments(slots.take("compensate.authority}"), 2, out)
         out.append(f"{INDENT}}}")
     for t in c.tiers:
