@@ -120,3 +120,17 @@ def test_an_authority_role_named_like_a_keyword_round_trips(role):
     policy = loads(text)
     assert policy.to_dsl() == text
     assert loads(policy.to_yaml(), format="yaml").to_dsl() == text
+
+
+def test_every_time_in_a_decision_is_in_the_policys_zone_whatever_the_records_offset():
+    policy = load(DEALER)
+    record = {"id": "z", "received_at": "2026-12-01T02:00Z", "category": "sales_service",
+              "delivered_at": "2026-11-30T23:00-05:00", "resolved_at": "2026-12-02T01:00Z"}
+    for decision in (policy.evaluate(record), policy.interpret(record)):
+        times = [d.due_at for d in decision.deadlines] + [e.due_at for e in decision.escalations]
+        times += [o.due_at for o in decision.obligations] + [o.retain_until for o in decision.obligations]
+        times += [decision.follow_up.due_at]
+        zones = {str(t.tzinfo) for t in times if t is not None}
+        assert zones == {"Asia/Shanghai"}
+        immediate = next(e for e in decision.escalations if e.rule == "still_dissatisfied")
+        assert immediate.due_at.isoformat() == "2026-12-01T10:00:00+08:00"  # the same instant as 02:00Z
