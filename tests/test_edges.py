@@ -134,3 +134,15 @@ def test_every_time_in_a_decision_is_in_the_policys_zone_whatever_the_records_of
         assert zones == {"Asia/Shanghai"}
         immediate = next(e for e in decision.escalations if e.rule == "still_dissatisfied")
         assert immediate.due_at.isoformat() == "2026-12-01T10:00:00+08:00"  # the same instant as 02:00Z
+
+
+def test_calendar_in_zone_shows_an_instant_in_its_zone_and_leaves_the_unshowable_alone():
+    import datetime as dt
+
+    cn = complaint_rules.calendar("CN", timezone="Asia/Shanghai")
+    utc = dt.datetime(2026, 12, 1, 2, tzinfo=dt.timezone.utc)
+    local = cn.in_zone(utc)
+    assert local == utc and local.isoformat() == "2026-12-01T10:00:00+08:00"
+    assert cn.in_zone(local) is local
+    edge = dt.datetime(9999, 12, 31, 23, tzinfo=dt.timezone.utc)  # 07:00 on 1 January 10000 in Shanghai
+    assert cn.in_zone(edge) is edge

@@ -427,6 +427,16 @@ class Calendar:
         except (OverflowError, ValueError):  # e.g. 9999-12-31T23:00-05:00 is in year 10000 in Shanghai
             raise CalendarError(f"{when.isoformat()} is out of range in {self.timezone}") from None
 
+    def in_zone(self, when: dt.datetime) -> dt.datetime:
+        """``when`` (aware) as a wall time of the calendar's zone; unchanged where that zone cannot show it
+        (the first or last moments ``datetime`` knows). Decisions show every time this way."""
+        if when.tzinfo is self.tzinfo:
+            return when
+        try:
+            return when.astimezone(self.tzinfo)
+        except (OverflowError, ValueError):
+            return when
+
     def _aware(self, day: dt.date, clock: dt.timedelta) -> dt.datetime:
         wall = _COMBINE(day, _MIDNIGHT, self.tzinfo) + clock  # wall-clock addition
         if self._steady.get(wall.year) or self._is_steady(wall.year):

@@ -255,14 +255,6 @@ def _shift(fn: Callable[[dt.datetime], dt.datetime], start: Any, record_id: str 
         raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
 
 
-def _in_zone(when: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """``when`` in the policy's zone; as it is when the zone cannot show it (year 1 or 9999 at the edges)."""
-    try:
-        return when.astimezone(tz)
-    except (OverflowError, ValueError):
-        return when
-
-
 def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
     """Targets with ``owner`` replaced by the decided owner, without repeats."""
     return tuple(dict.fromkeys(owner if t == "owner" else t for t in names))
@@ -513,10 +505,7 @@ class _Plan:
             trace.extend([e for e in matched if e is not None])
 
         received = v.get("received_at")
-        if not isinstance(received, _DT):
-            received = None
-        elif received.tzinfo is not self.cal.tzinfo:
-            received = _in_zone(received, self.cal.tzinfo)  # every time of a decision in the policy's zone
+        received = self.cal.in_zone(received) if isinstance(received, _DT) else None  # times in the policy's zone
 
         # escalations
         escalations = []

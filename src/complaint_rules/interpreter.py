@@ -283,11 +283,8 @@ def interpret(
             hit(r, "deadlines")
 
     received = values.get("received_at")
-    if isinstance(received, dt.datetime):  # every time of a decision in the policy's zone
-        try:
-            received = received.astimezone(calendar.tzinfo)
-        except (OverflowError, ValueError):
-            pass
+    if isinstance(received, dt.datetime):
+        received = calendar.in_zone(received)  # every time of a decision in the policy's zone
 
     def timing_due(t: ir.Timing, rule_id: str) -> dt.datetime | None:
         if t.kind in ("before", "after") and t.duration is not None:

@@ -29,7 +29,7 @@ DURATION_UNITS = (
 )
 # ``end_of_day`` is not a length but a point: the close of the anchor's working day (``end of day``, amount 0)
 # or of the n-th working day after it (``end of n working days``). It only comes before ``after ANCHOR``.
-LENGTH_UNITS = DURATION_UNITS[:-1]
+LENGTH_UNITS = tuple(u for u in DURATION_UNITS if u != "end_of_day")
 
 
 @dataclass(frozen=True, slots=True)
