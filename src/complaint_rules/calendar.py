@@ -539,11 +539,44 @@ class Calendar:
 
         return shift
 
+    def inline(self, duration: Duration, sign: int = 1) -> tuple[str, dt.timedelta] | None:
+        """How the compiler may inline :meth:`shifter`'s common case for ``duration``, or None.
+
+        ``("elapsed", delta)``: for a start whose tzinfo is a ``datetime.timezone``, the result is
+        ``(start + delta).astimezone(self.tzinfo)``. ``("wall", delta)``: for a start whose tzinfo is a
+        ``timezone`` or ``ZoneInfo``, ``wall = start.astimezone(self.tzinfo) + delta`` is the result when
+        the calendar's ``steady`` map (see :meth:`steady_years`) says ``wall.year`` is steady. In every
+        other case, and when the arithmetic overflows, the shifter itself decides.
+        """
+        try:
+            d = _as_duration(duration)
+        except ValueError:
+            return None
+        n = d.amount if sign >= 0 else -d.amount
+        if d.unit == "end_of_day":
+            return None
+        if n == 0 or d.unit in ("minutes", "hours"):
+            return "elapsed", dt.timedelta(minutes=n) if d.unit == "minutes" else dt.timedelta(hours=n)
+        if d.unit in ("days", "weeks"):
+            return "wall", dt.timedelta(days=n * 7 if d.unit == "weeks" else n)
+        return None
+
+    def steady_years(self) -> dict[int, bool]:
+        """The calendar's live cache: year -> whether its zone keeps one UTC offset all that year (filled
+        as years are met; a year not in it yet is not known to be steady)."""
+        return self._steady
+
     def _shortcut(self, n: int, unit: str) -> Callable[[dt.datetime], dt.datetime | None] | None:
         """A fast ``start -> shifted`` for one amount and unit, returning None where it cannot be sure."""
         tz, steady, is_steady = self.tzinfo, self._steady, self._is_steady
-        if n == 0 or unit == "end_of_day":
+        if unit == "end_of_day":
             return None
+        if n == 0:  # as _shift: the start itself, in the calendar's zone
+
+            def same(start: dt.datetime) -> dt.datetime:
+                return start.astimezone(tz)
+
+            return same
         if unit in ("minutes", "hours"):
             delta = dt.timedelta(minutes=n) if unit == "minutes" else dt.timedelta(hours=n)
 

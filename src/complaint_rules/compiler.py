@@ -1,20 +1,29 @@
-"""Compile a resolved policy into closures: the fast evaluator behind ``Policy.evaluate``.
+"""Compile a resolved policy into one generated Python function: the fast evaluator behind ``Policy.evaluate``.
 
-Conditions become nested Python closures chosen by node type; everything that does not depend on the
-record (tiers, option orders, trace entries, clock order) is computed once. Nothing from the policy is
-ever turned into source text and run. The result must decide exactly as :mod:`.interpreter` does.
+The rules of each block are unrolled into straight-line code, each condition an inline expression
+(:mod:`.codegen`), and the decision's pydantic parts are built in place without re-validation. Everything
+that does not depend on the record (tiers, option orders, trace entries, clock order, shift functions) is
+computed once and bound to a generated name: nothing written in the policy becomes source text. The
+generated source and its line map (line -> rule and ``file:line:col``) are kept for audit and show in
+tracebacks. :class:`_CondCompiler`'s closures remain for :func:`compile_condition` and for the rare
+comparisons the generated expressions hand back to them. The result must decide exactly as
+:mod:`.interpreter` does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from . import ir
+from . import codegen, ir
 from .calendar import Calendar
+from .codegen import Source
 from .decision import (
+    SLOT_SETTERS,
     Amount,
     Deadline,
     Decision,
@@ -24,6 +33,7 @@ from .decision import (
     PolicyMeta,
     Remedy,
     TraceEntry,
+    is_part,
     trusted,
 )
 from .errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
@@ -39,13 +49,9 @@ _DT = dt.datetime
 _MONEY = ir.Money
 
 
-_decision, _deadline, _escalation = trusted(Decision), trusted(Deadline), trusted(Escalation)
-_remedy, _plan, _obligation, _amount = (
-    trusted(Remedy),
-    trusted(FollowUpPlan),
-    trusted(Obligation),
-    trusted(Amount),
-)
+# Builders of the models the generated code does not build inline (the remedy part and its amount), and
+# of the shared Deadline a rule reports while its anchor is missing.
+_deadline, _remedy, _amount = trusted(Deadline), trusted(Remedy), trusted(Amount)
 
 
 # ---------------------------------------------------------------------------- conditions
@@ -245,14 +251,16 @@ def _shifter(cal: Calendar, duration: ir.Duration, sign: int = 1) -> Callable[[d
         return fail
 
 
-def _shift(fn: Callable[[dt.datetime], dt.datetime], start: Any, record_id: str | None, rule_id: str):
-    """``start`` shifted by a rule's duration; None while the anchor is missing."""
-    if not isinstance(start, _DT):
-        return None
+def _shift(fn: Callable[[dt.datetime], dt.datetime], start: dt.datetime, record_id: str | None, rule_id: str):
+    """``fn(start)``, a calendar error said as the rule's."""
     try:
         return fn(start)
     except CalendarError as exc:
-        raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+        _failed(record_id, rule_id, exc)
+
+
+def _failed(record_id: str | None, rule_id: str, exc: CalendarError):
+    raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
 
 
 def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
@@ -260,21 +268,31 @@ def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(owner if t == "owner" else t for t in names))
 
 
-_SHIFTED, _NO_TIME, _RECEIVED = "shifted", "no time", "received"  # kinds of timing (compared by identity)
+def _check_now(now: Any, record_id: str | None) -> None:
+    if not isinstance(now, _DT) or now.utcoffset() is None:
+        raise EvaluationError(record_id, f"'now' must be a timezone-aware datetime, got {now!r}")
+
+
+# The Decision's fields as the generated function fills them in.
+_DECISION_PARTS = (
+    "'policy_id': meta.id", "'policy_version': meta.version", "'fingerprint': meta.fingerprint",
+    "'record_id': record_id", "'evaluated_at': now", "'level': level",
+    "'level_label': _labels.get(level) if level is not None else None", "'routes': routes", "'owner': owner",
+    "'deadlines': tuple(deadlines)", "'escalations': escalations", "'remedy': remedy",
+    "'follow_up': follow_up", "'obligations': tuple(obligations)", "'trace': tuple(trace)",
+)  # fmt: skip
+_PROGRAMS = itertools.count(1)  # numbers the generated sources' file names
 
 
 def _same(values: dict) -> dict:
+    """The plain builder: the dict itself."""
     return values
 
 
-# The constructors the decide loop builds its results with: (decision, deadline, escalation, remedy,
-# follow-up plan, obligation, amount). Pydantic models for decide, the plain dicts themselves for outcome.
-_MODELS = (_decision, _deadline, _escalation, _remedy, _plan, _obligation, _amount)
-_PLAIN = (_same,) * len(_MODELS)
 
 
 class _Plan:
-    """Everything about a policy that does not depend on the record, laid out for one tight decide loop."""
+    """Everything about a policy that does not depend on the record, and its rules as one generated function."""
 
     def __init__(self, policy: ir.Policy, schema: Mapping[str, ir.FieldDecl], cal: Calendar):
         levels = severity_order(policy)
@@ -304,68 +322,7 @@ class _Plan:
         for n in policy.levels:
             self.labels.setdefault(n.id, n.label)
 
-        c = policy.classify
-        self.classify = tuple((cc(r.when), r.level, _entry(r, "classify")) for r in c.rules) if c else ()
-        self.highest = c is not None and c.hit == "highest"
-        self.classify_otherwise = None
-        if c is not None and c.otherwise is not None:
-            entry = TraceEntry(rule="classify.otherwise", block="classify", location=location(c.span))
-            self.classify_otherwise = (c.otherwise, entry)
-
-        r = policy.route
-        self.routes = (
-            tuple((cc(x.when), tuple(dict.fromkeys(x.targets)), _entry(x, "route")) for x in r.rules) if r else ()
-        )
-        self.route_all = r is not None and r.hit == "all"
-        self.route_otherwise = None
-        if r is not None and r.otherwise is not None:
-            entry = TraceEntry(rule="route.otherwise", block="route", location=location(r.span))
-            self.route_otherwise = (tuple(dict.fromkeys(r.otherwise)), entry)
-
-        clock_names = tuple(dict.fromkeys(d.clock for d in policy.deadlines))
-        self.clock_names = clock_names
-        self.deadline_count = len(policy.deadlines)
-        self.clocks = tuple(
-            (
-                name,
-                tuple(
-                    (
-                        cc(d.when),
-                        shifter(d.duration),
-                        d.anchor,
-                        d.anchor in clock_names,
-                        d.id,
-                        i,
-                        _entry(d, "deadlines"),
-                        # Frozen models may be shared: one Deadline for every decision where the anchor is missing.
-                        _deadline({"clock": d.clock, "due_at": None, "rule": d.id, "anchor": d.anchor}),
-                    )
-                    for i, d in enumerate(policy.deadlines)
-                    if d.clock == name
-                ),
-            )
-            for name in _clock_order(policy)
-        )
-
-        def timing(t: ir.Timing) -> tuple:
-            """(kind, shift, anchor, anchor is a clock): kind _SHIFTED, _NO_TIME or _RECEIVED."""
-            if t.kind in ("before", "after") and t.duration is not None:
-                if t.anchor is None:
-                    return (_NO_TIME, None, None, False)
-                sign = -1 if t.kind == "before" else 1
-                return (_SHIFTED, shifter(t.duration, sign), t.anchor, t.anchor in clock_names)
-            return (_NO_TIME, None, None, False) if t.kind == "for" else (_RECEIVED, None, None, False)
-
-        def targets(names: tuple[str, ...]) -> tuple[bool, tuple[str, ...]]:
-            return "owner" in names, tuple(dict.fromkeys(names))
-
-        self.escalations = tuple(
-            (cc(e.when), e.id, e.action, targets(e.targets), timing(e.timing), _entry(e, "escalate"))
-            for e in policy.escalate
-        )
-
         comp = policy.compensate
-        self.compensate = comp is not None
         self.policy_currency = policy.header.currency
         if comp is not None:
             self.amount_field = comp.amount
@@ -378,194 +335,315 @@ class _Plan:
                                    for a in sorted(comp.authority, key=lambda a: a.limit.amount))  # fmt: skip
             self.authority_currencies = frozenset(a.limit.currency for a in comp.authority)
             self.options = tuple(o.id for o in comp.options)
-            self.remedy_rules = tuple(
-                (cc(x.when), 1 << i, _entry(x, "compensate")) for i, x in enumerate(comp.rules)
-            )
             self.remedy_actions = tuple((x.action == "exclude", x.options) for x in comp.rules)
             self.option_orders: dict[int, tuple[str, ...]] = {0: self.options}  # matched rules (bits) -> options
 
         fu = policy.follow_up
-        self.has_follow_up = fu is not None
         self.until = fu.until_satisfied if fu is not None else None
+        self._sources = (policy, cc, shifter)
+        self._plain: Callable | None = None
+        self._decide = self._generate(policy, cc, shifter)
 
-        def follow_plan(x: ir.FollowUpRule) -> tuple:
-            rate = x.rate.value if x.rate is not None else None
-            mode = "exempt" if rate is None else "required" if rate >= 100 else "sampled"
-            window = shifter(x.window) if x.window is not None else None
-            return (x.id, rate, mode, targets(x.by), x.via, window, x.anchor, x.anchor in clock_names,
-                    _entry(x, "follow_up"))  # fmt: skip
+    def decide(self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta) -> Decision:
+        """The decision for coerced values ``v`` (which gains the level)."""
+        return self._decide(v, record_id, now, meta)
 
-        self.follow_rules = tuple((cc(x.when), follow_plan(x)) for x in fu.rules) if fu else ()
-        self.follow_otherwise = (
-            follow_plan(fu.otherwise) if fu is not None and fu.otherwise is not None else None
-        )
+    def outcome(self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta) -> dict:
+        """The same decision as plain dicts and tuples (its function is generated on first use)."""
+        plain = self._plain
+        if plain is None:  # two threads racing here generate the same function; either may be kept
+            plain = self._plain = self._generate(*self._sources, models=False)
+        return plain(v, record_id, now, meta)
 
-        # (condition, the rest): most rules do not apply to a record, so the rest is unpacked only when one does.
-        self.obligations = tuple(
-            (
-                cc(o.when),
-                (
-                    o.id,
-                    o.action,
-                    o.label,
-                    targets(o.by),
-                    timing(o.timing),
-                    shifter(o.timing.duration) if o.timing.kind == "for" else None,
-                    _entry(o, "obligations"),
-                ),
-            )
-            for o in policy.obligations
-        )
+    def _generate(self, policy: ir.Policy, cc: _CondCompiler, shifter: Callable, models: bool = True) -> Callable:
+        """The policy's rules unrolled into one ``decide`` function (see :mod:`.codegen`).
 
-    def decide(
-        self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta, make: tuple = _MODELS
-    ) -> Any:
-        """The decision for coerced values ``v`` (which gains the level); ``make`` builds its parts."""
-        if now is not None and (not isinstance(now, _DT) or now.utcoffset() is None):
-            raise EvaluationError(record_id, f"'now' must be a timezone-aware datetime, got {now!r}")
-        decision_, deadline_, escalation_, remedy_, plan_, obligation_, amount_ = make
-        trace: list[TraceEntry] = []
-        append = trace.append
+        With ``models`` it builds the frozen pydantic parts of a :class:`Decision` directly (as
+        :func:`~complaint_rules.decision.trusted` does, without a call per model); without, plain dicts.
+        """
+        src = Source(f"<complaint-rules policy #{next(_PROGRAMS)}{'' if models else ' plain'}>")
+        codegen.helpers(src, _is_number)
+        for name, value in (("_with_owner", _with_owner), ("_check_now", _check_now), ("_failed", _failed),
+                            ("_CalendarError", CalendarError), ("_DT", _DT), ("_in_zone", self.cal.in_zone),
+                            ("_LEVEL", LEVEL), ("_labels", self.labels), ("_remedy", self._remedy),
+                            ("_mk_remedy", _remedy if models else _same),
+                            ("_mk_amount", _amount if models else _same), ("_new", object.__new__),
+                            ("_sample_point", sample_point)):  # fmt: skip
+            src.bind(name, value)
+        src.bind("_set_dict", SLOT_SETTERS[0])
+        for name, value in (("_shift", _shift), ("_DATETIME", _DT), ("_timezone", dt.timezone),
+                            ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo),
+                            ("_steady", self.cal.steady_years())):  # fmt: skip
+            src.bind(name, value)
+        emit, const = src.emit, src.const
+        clock_names = tuple(dict.fromkeys(d.clock for d in policy.deadlines))
+        clock_var = {name: f"d{k}" for k, name in enumerate(_clock_order(policy))}
 
-        # classify
-        level = None
-        if self.highest:
-            best = -2
-            for cond, lvl, entry in self.classify:
-                if cond is None or cond(v):
-                    append(entry)
-                    r = self.rank.get(lvl, -1)
-                    if r > best:
-                        best, level = r, lvl
-        else:
-            for cond, lvl, entry in self.classify:
-                if cond is None or cond(v):
-                    append(entry)
-                    level = lvl
-                    break
-        if not trace and self.classify_otherwise is not None:
-            level, entry = self.classify_otherwise
-            append(entry)
-        v[LEVEL] = level
+        def cond(expr: ir.Expr | None) -> str:
+            return "True" if expr is None else codegen.condition(src, expr, _CondCompiler._key, cc.order, cc)
 
-        # route (targets are without repeats already)
-        routes: tuple[str, ...] | list[str] = ()
-        first = None
-        if self.route_all:
-            collected: list[str] = []
-            for cond, targets, entry in self.routes:
-                if cond is None or cond(v):
-                    append(entry)
-                    if first is None:
-                        first = targets
-                    collected.extend([t for t in targets if t not in collected])
-            routes = tuple(collected)
-        else:
-            for cond, targets, entry in self.routes:
-                if cond is None or cond(v):
-                    append(entry)
-                    first = routes = targets
-                    break
-        if first is None and self.route_otherwise is not None:
-            first, entry = self.route_otherwise
-            routes = first
-            append(entry)
-        owner = first[0] if first else None
+        def tag(rule: Any) -> str:
+            return f"{rule.id} at {location(rule.span)}"
 
-        # deadlines: clocks in dependency order; the trace lists the winning rules in source order
-        due: dict[str, dt.datetime | None] = {}
-        won: dict[str, tuple] = {}
-        matched = [None] * self.deadline_count
-        for name, rules in self.clocks:
-            for cond, fn, anchor, is_clock, rule_id, index, entry, unset in rules:
-                if cond is None or cond(v):
-                    due[name] = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
-                    won[name] = (rule_id, anchor, unset)
-                    matched[index] = entry
-                    break
-        if deadline_ is _deadline:  # models: the rule's shared Deadline when its anchor is missing
-            deadlines = tuple(
-                [
-                    deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
-                    if due[name] is not None
-                    else won[name][2]
-                    for name in self.clock_names
-                    if name in won
-                ]
-            )
-        else:
-            deadlines = tuple(
-                [
-                    deadline_({"clock": name, "due_at": due[name], "rule": won[name][0], "anchor": won[name][1]})
-                    for name in self.clock_names
-                    if name in won
-                ]
-            )
-        if won:
-            trace.extend([e for e in matched if e is not None])
+        def anchored(anchor: str | None) -> str:
+            return clock_var.get(anchor) or f"get({const(anchor)})" if anchor is not None else "None"
 
-        received = v.get("received_at")
-        received = self.cal.in_zone(received) if isinstance(received, _DT) else None  # times in the policy's zone
+        def shift(indent: int, target: str, duration: ir.Duration, anchor: str, rule_id: str, sign: int = 1) -> None:
+            """``target = `` the anchor's time shifted by the duration, None while the anchor is missing.
 
-        # escalations
-        escalations = []
-        for cond, rule_id, action, (with_owner, targets), (kind, fn, anchor, is_clock), entry in self.escalations:
-            active = cond is None or cond(v)
-            if kind is _SHIFTED:
-                at = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
+            Elapsed time and calendar days are worked out inline in the common case (see
+            :meth:`Calendar.inline`); the rest, and every unusual start, through the rule's shifter.
+            """
+            fn, rid = const(shifter(duration, sign)), const(rule_id)
+            slow = f"_shift({fn}, _s, record_id, {rid})"
+            how = self.cal.inline(duration, sign)
+            emit(indent, f"_s = {anchor}")
+            if how is None:
+                emit(indent, f"{target} = {slow} if isinstance(_s, _DT) else None")
+                return
+            kind, delta = how
+            if kind == "elapsed":
+                emit(indent, "if type(_s) is _DATETIME and type(_s.tzinfo) is _timezone:")
+                emit(indent + 1, "try:")
+                emit(indent + 2, f"{target} = (_s + {const(delta)}).astimezone(_tz)")
             else:
-                at = received if kind is _RECEIVED else None
-            if not active:
-                status = "inactive"
-            else:
-                append(entry)
-                status = "due" if now is not None and at is not None and now >= at else "pending"
-            if with_owner and owner is not None:
-                targets = _with_owner(targets, owner)
-            escalations.append(escalation_({"rule": rule_id, "action": action, "targets": targets,
-                                            "due_at": at, "status": status}))  # fmt: skip
+                emit(indent, "if type(_s) is _DATETIME and type(_s.tzinfo) in _TZ_KINDS:")
+                emit(indent + 1, "try:")
+                emit(indent + 2, f"_w = _s.astimezone(_tz) + {const(delta)}")
+                emit(indent + 2, f"{target} = _w if _steady.get(_w.year) else {slow}")
+            emit(indent + 1, "except (OverflowError, ValueError):")
+            emit(indent + 2, f"{target} = {slow}")
+            emit(indent, "elif isinstance(_s, _DT):")
+            emit(indent + 1, f"{target} = {slow}")
+            emit(indent, "else:")
+            emit(indent + 1, f"{target} = None")
 
-        remedy = self._remedy(v, level, trace, remedy_, amount_) if self.compensate else None
-        follow_up = self._follow_up(v, record_id, meta, due, owner, trace, plan_)
-
-        # obligations
-        obligations = []
-        for cond, rest in self.obligations:
-            if cond is None or cond(v):
-                rule_id, action, label, (with_owner, by), timing, retain, entry = rest
-                append(entry)
-                until = _shift(retain, v.get("resolved_at"), record_id, rule_id) if retain is not None else None
-                kind, fn, anchor, is_clock = timing
-                if kind is _SHIFTED:
-                    at = _shift(fn, due.get(anchor) if is_clock else v.get(anchor), record_id, rule_id)
+        def timing(indent: int, t: ir.Timing, rule_id: str) -> None:
+            if t.kind in ("before", "after") and t.duration is not None:
+                if t.anchor is None:
+                    emit(indent, "at = None")
                 else:
-                    at = received if kind is _RECEIVED else None
-                if with_owner and owner is not None:
-                    by = _with_owner(by, owner)
-                obligations.append(obligation_({"rule": rule_id, "action": action, "label": label, "by": by,
-                                                "due_at": at, "retain_until": until}))  # fmt: skip
+                    shift(indent, "at", t.duration, anchored(t.anchor), rule_id, -1 if t.kind == "before" else 1)
+            else:
+                emit(indent, "at = None" if t.kind == "for" else "at = received")
 
-        return decision_(
-            {
-                "policy_id": meta.id,
-                "policy_version": meta.version,
-                "fingerprint": meta.fingerprint,
-                "record_id": record_id,
-                "evaluated_at": now,
-                "level": level,
-                "level_label": self.labels.get(level) if level is not None else None,
-                "routes": tuple(routes),
-                "owner": owner,
-                "deadlines": deadlines,
-                "escalations": tuple(escalations),
-                "remedy": remedy,
-                "follow_up": follow_up,
-                "obligations": tuple(obligations),
-                "trace": tuple(trace),
-            }
-        )
+        def targets(names: tuple[str, ...]) -> str:
+            unique = const(tuple(dict.fromkeys(names)))
+            return f"(_with_owner({unique}, owner) if owner is not None else {unique})" if "owner" in names else unique
 
-    def _remedy(self, v: dict, level: str | None, trace: list, remedy_, amount_) -> Any:
+        def model(indent: int, var: str, cls: type, parts: str) -> None:
+            """``var = `` a ``cls`` model (or, without models, a dict) of ``parts``, a dict display."""
+            if not models:
+                emit(indent, f"{var} = {parts}")
+                return
+            assert is_part(cls)  # the class answers the other three slots (see decision._Part)
+            emit(indent, f"{var} = _new({const(cls)})")
+            emit(indent, f"_set_dict({var}, {parts})")
+
+        def chain(indent: int, n: int, when: ir.Expr | None, rule: Any) -> None:
+            emit(indent, f"{'if' if n == 0 else 'elif'} {cond(when)}:", tag(rule))
+
+        def follow(indent: int, x: ir.FollowUpRule | None) -> None:
+            """The follow-up part's variables for rule ``x`` (None: no rule applies)."""
+            if x is None:
+                emit(indent, "status, rule, rate, point, by, via, at = 'none', None, None, None, (), (), None")
+                return
+            emit(indent, f"append({const(_entry(x, 'follow_up'))})")
+            rate = x.rate.value if x.rate is not None else None
+            emit(indent, f"rule, rate, via = {const(x.id)}, {const(rate)}, {const(x.via)}")
+            emit(indent, f"by = {targets(x.by)}")
+            if rate is not None and rate < 100:  # sampled: where the record falls, the same in every process
+                emit(indent, "point = _sample_point(meta.id, rule, record_id)")
+                emit(indent, "status = 'required' if point < rate else 'not_sampled'")
+            else:
+                emit(indent, "point = None")
+                emit(indent, f"status = {'exempt' if rate is None else 'required'!r}")
+            if rate is not None and x.window is not None:
+                base = anchored(x.anchor) if x.anchor is not None else f"get({const('received_at')})"
+                shift(indent, "at", x.window, base, x.id)
+            else:
+                emit(indent, "at = None")
+
+        emit(0, "def decide(v, record_id, now, meta):")
+        emit(1, "if now is not None:")
+        emit(2, "_check_now(now, record_id)")
+        emit(1, "get = v.get")
+        emit(1, "trace = []")
+        emit(1, "append = trace.append")
+        emit(1, "level = None")
+
+        # classify: the first rule that holds, or the most severe level of all that hold
+        c = policy.classify
+        if c is not None:
+            otherwise = None
+            if c.otherwise is not None:
+                entry = TraceEntry(rule="classify.otherwise", block="classify", location=location(c.span))
+                otherwise = (const(entry), const(c.otherwise))
+            if c.hit == "highest":
+                emit(1, "best = -2")
+                for r in c.rules:
+                    emit(1, f"if {cond(r.when)}:", tag(r))
+                    emit(2, f"append({const(_entry(r, 'classify'))})")
+                    emit(2, f"if best < {self.rank.get(r.level, -1)}:")
+                    emit(3, f"best = {self.rank.get(r.level, -1)}")
+                    emit(3, f"level = {const(r.level)}")
+                if otherwise:
+                    emit(1, "if not trace:")
+            else:
+                for n, r in enumerate(c.rules):
+                    chain(1, n, r.when, r)
+                    emit(2, f"append({const(_entry(r, 'classify'))})")
+                    emit(2, f"level = {const(r.level)}")
+                if otherwise and c.rules:
+                    emit(1, "else:")
+            if otherwise:
+                indent = 2 if c.rules or c.hit == "highest" else 1
+                emit(indent, f"append({otherwise[0]})")
+                emit(indent, f"level = {otherwise[1]}")
+        emit(1, "v[_LEVEL] = level")
+
+        # route: the first rule's targets, or every matching rule's (the first one's first target owns)
+        emit(1, "first = None")
+        emit(1, "routes = ()")
+        r = policy.route
+        if r is not None:
+            otherwise = None
+            if r.otherwise is not None:
+                entry = TraceEntry(rule="route.otherwise", block="route", location=location(r.span))
+                otherwise = (const(entry), const(tuple(dict.fromkeys(r.otherwise))))
+            if r.hit == "all":
+                emit(1, "collected = []")
+                for x in r.rules:
+                    names = const(tuple(dict.fromkeys(x.targets)))
+                    emit(1, f"if {cond(x.when)}:", tag(x))
+                    emit(2, f"append({const(_entry(x, 'route'))})")
+                    emit(2, "if first is None:")
+                    emit(3, f"first = {names}")
+                    emit(2, f"collected += {names}")
+                emit(1, "routes = tuple(dict.fromkeys(collected))")
+                if otherwise:
+                    emit(1, "if first is None:")
+            else:
+                for n, x in enumerate(r.rules):
+                    chain(1, n, x.when, x)
+                    emit(2, f"append({const(_entry(x, 'route'))})")
+                    emit(2, f"first = routes = {const(tuple(dict.fromkeys(x.targets)))}")
+                if otherwise and r.rules:
+                    emit(1, "else:")
+            if otherwise:
+                indent = 2 if r.rules or r.hit == "all" else 1
+                emit(indent, f"append({otherwise[0]})")
+                emit(indent, f"first = routes = {otherwise[1]}")
+        emit(1, "owner = first[0] if first else None")
+
+        # deadlines: clocks in dependency order, the first rule of each that holds; w<k> is the winner's
+        # (index in source order, trace entry, rule id, anchor, the shared Deadline for a missing anchor)
+        for name, var in clock_var.items():
+            emit(1, f"{var} = w{var[1:]} = None")
+        for name, var in clock_var.items():
+            rules = [(i, d) for i, d in enumerate(policy.deadlines) if d.clock == name]
+            for n, (i, d) in enumerate(rules):
+                chain(1, n, d.when, d)
+                shift(2, var, d.duration, anchored(d.anchor), d.id)
+                unset = _deadline({"clock": d.clock, "due_at": None, "rule": d.id, "anchor": d.anchor})
+                emit(2, f"w{var[1:]} = {const((i, _entry(d, 'deadlines'), d.id, d.anchor, unset))}")
+        emit(1, "deadlines = []")
+        for name in clock_names:
+            var, won = clock_var[name], f"w{clock_var[name][1:]}"
+            emit(1, f"if {won} is not None:")
+            parts = f"{{'clock': {const(name)}, 'due_at': {var}, 'rule': {won}[2], 'anchor': {won}[3]}}"
+            if models:  # a missing anchor: the rule's one shared Deadline
+                emit(2, f"if {var} is None:")
+                emit(3, f"deadlines.append({won}[4])")
+                emit(2, "else:")
+                model(3, "m", Deadline, parts)
+                emit(3, "deadlines.append(m)")
+            else:
+                emit(2, f"deadlines.append({parts})")
+        if len(clock_names) == 1:
+            emit(1, "if w0 is not None:")
+            emit(2, "append(w0[1])")
+        elif clock_names:
+            winners = ", ".join(f"w{k}" for k in range(len(clock_names)))
+            emit(1, f"trace.extend([w[1] for w in sorted([w for w in ({winners}) if w is not None])])")
+
+        emit(1, f"received = get({const('received_at')})")
+        emit(1, "received = _in_zone(received) if isinstance(received, _DT) else None")
+
+        # escalations: every rule, with its status at now
+        for n, x in enumerate(policy.escalate):
+            emit(1, f"# escalation {n}", tag(x))
+            timing(1, x.timing, x.id)
+            emit(1, f"if {cond(x.when)}:", tag(x))
+            emit(2, f"append({const(_entry(x, 'escalate'))})")
+            emit(2, "status = 'due' if now is not None and at is not None and now >= at else 'pending'")
+            emit(1, "else:")
+            emit(2, "status = 'inactive'")
+            model(1, f"e{n}", Escalation, f"{{'rule': {const(x.id)}, 'action': {const(x.action)}, "
+                  f"'targets': {targets(x.targets)}, 'due_at': at, 'status': status}}")  # fmt: skip
+        emit(1, "escalations = (" + "".join(f"e{n}, " for n in range(len(policy.escalate))) + ")")
+
+        # remedy: which rules hold (bits); the rest is the same for every record of a level and amount
+        comp = policy.compensate
+        if comp is not None:
+            emit(1, "bits = 0")
+            for i, x in enumerate(comp.rules):
+                emit(1, f"if {cond(x.when)}:", tag(x))
+                emit(2, f"append({const(_entry(x, 'compensate'))})")
+                emit(2, f"bits |= {1 << i}")
+            emit(1, "remedy = _remedy(v, level, bits, _mk_remedy, _mk_amount)")
+        else:
+            emit(1, "remedy = None")
+
+        # follow-up: the first rule that holds, or otherwise; ``base`` is its window's anchor time
+        fu = policy.follow_up
+        emit(1, f"attempts = get({const('follow_up_count')}) or 0")
+        limit = self.until
+        if fu is None or (not fu.rules and fu.otherwise is None):
+            follow(1, None)
+        else:
+            for n, x in enumerate(fu.rules):
+                chain(1, n, x.when, x)
+                follow(2, x)
+            if fu.otherwise is not None:
+                if fu.rules:
+                    emit(1, "else:")
+                follow(2 if fu.rules else 1, fu.otherwise)
+            else:
+                emit(1, "else:")
+                follow(2, None)
+        if limit is None:
+            emit(1, "repeat = False")
+        else:  # `until satisfied`: again while the last rating is a no (and, with a limit, attempts are left)
+            more = "" if limit == 0 else f" and attempts < {int(limit)}"
+            emit(1, f"repeat = status == 'required' and get({const('satisfied')}) is False{more}")
+        parts = ("{'status': status, 'rule': rule, 'rate': rate, 'sampled': point is not None, "
+                 "'sample_point': point, 'by': by, 'via': via, 'due_at': at, "
+                 f"'until_satisfied': {const(limit)}, 'attempts': attempts, 'repeat_needed': repeat}}")  # fmt: skip
+        model(1, "follow_up", FollowUpPlan, parts)
+
+        # obligations: each that applies, who and by when (or until when the record is kept)
+        emit(1, "obligations = []")
+        for o in policy.obligations:
+            emit(1, f"if {cond(o.when)}:", tag(o))
+            emit(2, f"append({const(_entry(o, 'obligations'))})")
+            if o.timing.kind == "for":
+                shift(2, "until", o.timing.duration, f"get({const('resolved_at')})", o.id)
+            else:
+                emit(2, "until = None")
+            timing(2, o.timing, o.id)
+            model(2, "m", Obligation, f"{{'rule': {const(o.id)}, 'action': {const(o.action)}, "
+                  f"'label': {const(o.label)}, 'by': {targets(o.by)}, 'due_at': at, 'retain_until': until}}")  # fmt: skip
+            emit(2, "obligations.append(m)")
+
+        model(1, "decision", Decision, "{" + ", ".join(_DECISION_PARTS) + "}")
+        emit(1, "return decision")
+        if models:
+            self.source, self.line_map = src.text(), dict(src.rules)
+        return src.function("decide")
+
+    def _remedy(self, v: dict, level: str | None, matched: int, remedy_, amount_) -> Any:
+        """The remedy part; ``matched`` has bit ``i`` set when compensate rule ``i`` holds."""
         tier = self.tiers.get(level) if level is not None else None
         currency = tier[2].currency if tier else self.policy_currency
         raw = v.get(self.amount_field) if self.amount_field else None
@@ -592,11 +670,6 @@ class _Plan:
                     within_authority = within_cap
                 elif own.currency == cur:
                     within_authority = value <= own.amount
-        matched = 0
-        for cond, bit, entry in self.remedy_rules:
-            if cond is None or cond(v):
-                trace.append(entry)
-                matched |= bit
         options = self.option_orders.get(matched)
         if options is None:
             options = self.option_orders[matched] = self._options(matched)  # a racing thread writes the same
@@ -626,54 +699,6 @@ class _Plan:
                 (excluded if is_exclude else preferred).update(names)
         kept = [o for o in self.options if o not in excluded]
         return tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
-
-    def _follow_up(self, v: dict, record_id, meta: PolicyMeta, due: dict, owner, trace: list, plan_) -> Any:
-        attempts = v.get("follow_up_count") or 0
-        plan = None
-        for cond, candidate in self.follow_rules:
-            if cond is None or cond(v):
-                plan = candidate
-                break
-        else:
-            plan = self.follow_otherwise
-        if plan is None:
-            return plan_({"status": "none", "rule": None, "rate": None, "sampled": False, "sample_point": None,
-                          "by": (), "via": (), "due_at": None, "until_satisfied": None, "attempts": attempts,
-                          "repeat_needed": False})  # fmt: skip
-        rule_id, rate, mode, by, via, window, anchor, is_clock, entry = plan
-        trace.append(entry)
-        point = None
-        if mode == "sampled":
-            point = sample_point(meta.id, rule_id, record_id)
-            status = "required" if point < rate else "not_sampled"
-        else:
-            status = mode
-        at = None
-        if status != "exempt" and window is not None:
-            if anchor is None:
-                base = v.get("received_at")
-            else:
-                base = due.get(anchor) if is_clock else v.get(anchor)
-            at = _shift(window, base, record_id, rule_id)
-        limit = self.until
-        return plan_(
-            {
-                "status": status,
-                "rule": rule_id,
-                "rate": rate,
-                "sampled": point is not None,
-                "sample_point": point,
-                "by": _with_owner(by[1], owner) if by[0] and owner is not None else by[1],
-                "via": via,
-                "due_at": at,
-                "until_satisfied": limit,
-                "attempts": attempts,
-                "repeat_needed": status == "required"
-                and limit is not None
-                and v.get("satisfied") is False
-                and (limit == 0 or attempts < limit),
-            }
-        )
 
 
 class CompiledPolicy:
@@ -713,10 +738,20 @@ class CompiledPolicy:
     def __repr__(self) -> str:
         return f"<CompiledPolicy {self.meta.id!r} version={self.meta.version!r}>"
 
+    @property
+    def source(self) -> str:
+        """The generated Python source of the decide function (for audit; every policy value is a ``_c`` name)."""
+        return self._p.source
+
+    @property
+    def line_map(self) -> dict[int, str]:
+        """Line of :attr:`source` -> the rule it evaluates, as ``"rule_id at file:line:col"``."""
+        return dict(self._p.line_map)
+
     def evaluate(self, record: Any, now: dt.datetime | None = None) -> Decision:
         """Coerce a raw record and decide it. Raises RecordError for a bad record, EvaluationError for a bad ``now``."""
         record_id, values = self.coerce(record)
-        return self._p.decide(values, record_id, now, self.meta)
+        return self._p._decide(values, record_id, now, self.meta)
 
     def decide(
         self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None
@@ -731,7 +766,7 @@ class CompiledPolicy:
 
         The same compiled closures make both, so ``Decision.model_validate(outcome(...)) == decide(...)``.
         """
-        return self._p.decide(dict(values), record_id, now, self.meta, _PLAIN)
+        return self._p.outcome(dict(values), record_id, now, self.meta)
 
     def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
         """The same decision by the tree-walking interpreter (the oracle)."""

@@ -351,6 +351,7 @@ def _enum(members: tuple[str, ...]) -> Callable[[Any], str]:
 
 
 _NO_MEMBERS: frozenset = frozenset()
+_DATETIME = dt.datetime
 
 
 def _set(members: tuple[str, ...]) -> Callable[[Any], frozenset]:
@@ -520,8 +521,13 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     # For plain dicts: start from the defaults and convert only the keys the record has (records carry
     # far fewer keys than the schema has fields); problems are put back in schema order afterwards.
     defaults = {f.name: f.default for f in plan}
-    # Per field: (schema index, converter, the one type its converter returns unchanged, if any).
-    converters = {f.name: (i, f.convert, _as_is(f)) for i, f in enumerate(plan)}
+    # Per field: (schema index, converter, the one type its converter returns unchanged, if any, the
+    # strings it returns unchanged (an enum's members), whether it is a datetime (aware ones are kept)).
+    converters = {
+        f.name: (i, f.convert, _as_is(f), _unchanged(schema[f.name].type.members)
+                 if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is _datetime)
+        for i, f in enumerate(plan)
+    }  # fmt: skip
     required_fields = tuple((i, f.name) for i, f in enumerate(plan) if f.required)
     no_follow_ups = {"follow_up_count": 0, "last_follow_up_at": None, "satisfied": None}
 
@@ -533,8 +539,15 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
             if field is None or value is None:
                 continue  # unknown keys are dropped; missing values keep the default (required: below)
             kind = type(value)
-            if kind is str and not value.strip():
-                continue  # blank: as missing
+            if kind is str:
+                if value in field[3]:  # an enum's member, exactly
+                    values[name] = value
+                    continue
+                if not value.strip():
+                    continue  # blank: as missing
+            elif kind is _DATETIME and field[4] and value.utcoffset() is not None:  # aware: as _datetime keeps it
+                values[name] = value
+                continue
             if kind is field[2]:
                 values[name] = value
                 continue
@@ -571,7 +584,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
         return values
 
     def coerce_one(raw: Any) -> tuple[str | None, dict[str, Any]]:
-        mapping = _load(raw)
+        mapping = raw if type(raw) is dict else _load(raw)
         try:
             rid = mapping.get("id")
         except Exception:  # noqa: BLE001 — a Mapping whose get misbehaves is still bad input, not a crash

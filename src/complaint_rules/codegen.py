@@ -1,0 +1,172 @@
+"""Python source for a compiled policy, built so that nothing written in the policy becomes code.
+
+The compiler (:mod:`.compiler`) unrolls a policy's rules into one straight-line ``decide`` function: each
+condition becomes an inline Python expression instead of a tree of closure calls. Every value that comes
+from the policy (field names, enum members, amounts, keywords, rule ids, trace entries, shift functions) is
+bound to a generated name such as ``_c12`` in the function's namespace; the source text itself contains only
+generated names, Python operators and keywords, small integers the compiler computed, and string literals
+of the compiler's own (``"due"``, ``"pending"``). A :class:`Source` keeps a line map from each line of the
+generated text to the rule it came from, and registers the text with :mod:`linecache` so that a traceback
+through a compiled policy shows the generated line.
+"""
+
+from __future__ import annotations
+
+import linecache
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from . import ir
+
+__all__ = ["Source", "condition"]
+
+_MONEY = ir.Money
+_NUMBERS = frozenset({int, Decimal})
+# The operators a comparison may use, as Python writes them; anything else is refused (never copied).
+_PY_OPS = {"==": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_ORDERING = frozenset({"<", "<=", ">", ">="})
+
+
+class Source:
+    """Lines of generated Python, the constants they name, and which rule each line comes from."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.lines: list[str] = []
+        self.rules: dict[int, str] = {}  # 1-based line number -> "rule_id at file:line:col"
+        self.namespace: dict[str, Any] = {}
+        self._names: dict[int, str] = {}  # id(constant) -> its name
+        self._temps = 0
+
+    def const(self, value: Any) -> str:
+        """A generated name bound to ``value`` (the same object always gets the same name)."""
+        if value is None or value is True or value is False:
+            return repr(value)
+        name = self._names.get(id(value))
+        if name is None:
+            name = self._names[id(value)] = f"_c{len(self._names)}"
+            self.namespace[name] = value
+        return name
+
+    def bind(self, name: str, value: Any) -> str:
+        """Bind a helper under a fixed name of the compiler's own choosing."""
+        self.namespace[name] = value
+        return name
+
+    def temp(self) -> str:
+        self._temps += 1
+        return f"_t{self._temps}"
+
+    def emit(self, indent: int, text: str, rule: str | None = None) -> None:
+        self.lines.append("    " * indent + text)
+        if rule is not None:
+            self.rules[len(self.lines)] = rule
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+    def function(self, name: str) -> Callable:
+        """Compile the lines and return the function ``name`` they define."""
+        text = self.text()
+        code = compile(text, self.filename, "exec")
+        namespace = dict(self.namespace)
+        exec(code, namespace)  # noqa: S102 — generated names and operators only; see the module docstring
+        linecache.cache[self.filename] = (len(text), None, text.splitlines(True), self.filename)
+        return namespace[name]
+
+
+def condition(
+    src: Source,
+    expr: ir.Expr,
+    key: Callable[[ir.Ref], str],
+    order: Callable[[str], tuple[str, ...] | None],
+    closure: Callable[[ir.Expr], Callable[[Mapping[str, Any]], bool]],
+) -> str:
+    """``expr`` as a Python expression over ``get`` (the values' ``dict.get``) and ``v`` (the values).
+
+    It decides exactly as the closure ``closure(expr)`` of :class:`.compiler._CondCompiler` does; cases that
+    need a ``try`` (a comparison with a constant that is not a number) call that closure instead.
+    """
+
+    def fallback(e: ir.Expr) -> str:
+        return f"{src.const(closure(e))}(v)"
+
+    def get(ref: ir.Ref) -> str:
+        return f"get({src.const(key(ref))})"
+
+    def visit(e: ir.Expr) -> str:
+        if isinstance(e, ir.Ref):
+            return f"{get(e)} is True"
+        if isinstance(e, ir.Const):
+            return "True" if e.value is True else "False"
+        if isinstance(e, ir.Compare):
+            return compare(e)
+        if isinstance(e, ir.InSet):
+            t = src.temp()
+            test = "not in" if e.negated else "in"
+            return f"(({t} := {get(e.operand)}) is not None and {t} {test} {src.const(e.members)})"
+        if isinstance(e, ir.Has):
+            t, members = src.temp(), src.const(frozenset(e.members))
+            test = f"{members} <= {t}" if e.quantifier == "all" else f"not {members}.isdisjoint({t})"
+            return f"(type({t} := {get(e.operand)}) is frozenset and {test})"
+        if isinstance(e, ir.Mentions):
+            return mentions(e)
+        if isinstance(e, ir.Missing):
+            return f"{get(e.operand)} is {'not ' if e.negated else ''}None"
+        if isinstance(e, (ir.And, ir.Or)):
+            if not e.items:
+                return "True" if isinstance(e, ir.And) else "False"
+            joiner = " and " if isinstance(e, ir.And) else " or "
+            return "(" + joiner.join(visit(i) for i in e.items) + ")"
+        if isinstance(e, ir.Not):
+            return f"(not {visit(e.item)})"
+        return fallback(e)
+
+    def mentions(e: ir.Mentions) -> str:
+        t = src.temp()
+        words = sorted({k.casefold() for k in e.keywords})
+        is_text = f"type({t} := {get(e.operand)}) is str"
+        if not words:
+            return f"({is_text})" if e.quantifier == "all" else f"({is_text} and False)"
+        folded = src.temp()
+        joiner = " and " if e.quantifier == "all" else " or "
+        tests = [f"{src.const(words[0])} in ({folded} := {t}.casefold())"]
+        tests += [f"{src.const(w)} in {folded}" for w in words[1:]]
+        return f"({is_text} and ({joiner.join(tests)}))"
+
+    def compare(e: ir.Compare) -> str:
+        if not isinstance(e.left, ir.Ref) or not isinstance(e.right, ir.Const) or e.op not in _PY_OPS:
+            return fallback(e)
+        c, op = e.right.value, _PY_OPS[e.op]
+        if c is None:
+            return "False"
+        ranks = order(e.left.name) if e.op in _ORDERING else None
+        if ranks is not None:
+            rank = {name: i for i, name in enumerate(ranks)}
+            if c not in rank:
+                return "False"
+            t = src.temp()
+            return f"(({t} := {src.const(rank)}.get({get(e.left)})) is not None and {t} {op} {rank[c]})"
+        t = src.temp()
+        if isinstance(c, _MONEY):
+            amount, currency = src.const(c.amount), src.const(c.currency)
+            return (
+                f"(({t}.currency == {currency} and {t}.amount {op} {amount}) "
+                f"if type({t} := {get(e.left)}) is _MONEY else (_is_number({t}) and {t} {op} {amount}))"
+            )
+        is_number = type(c) in _NUMBERS
+        if e.op == "==" and not is_number:
+            return f"{get(e.left)} == {src.const(c)}"
+        if is_number:  # int or Decimal against int or Decimal never raises; anything else asks the closure
+            return f"({t} {op} {src.const(c)} if type({t} := {get(e.left)}) in _NUMBERS else {fallback(e)})"
+        return fallback(e)
+
+    return visit(expr)
+
+
+def helpers(src: Source, is_number: Callable[[Any], bool]) -> None:
+    """Bind the helper names that :func:`condition`'s expressions use."""
+    src.bind("_MONEY", _MONEY)
+    src.bind("_NUMBERS", _NUMBERS)
+    src.bind("_is_number", is_number)
