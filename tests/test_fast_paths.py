@@ -83,6 +83,55 @@ def test_shifter_gives_what_add_and_subtract_give(cal, unit, amount, sign, start
     assert _result(shift, start) == expected  # again: the remembered result for the same object
 
 
+def _inlined(cal: Calendar, duration: ir.Duration, sign: int, start: dt.datetime):
+    """What the compiler's generated code computes in place for ``cal.inline(duration, sign)``, or None where
+    it would hand the start to the shifter."""
+    kind, delta = cal.inline(duration, sign)
+    if type(start) is not dt.datetime:
+        return None
+    try:
+        if kind == "elapsed":
+            return (start + delta).astimezone(cal.tzinfo) if type(start.tzinfo) is dt.timezone else None
+        wall = start.astimezone(cal.tzinfo) + delta
+    except (OverflowError, ValueError):
+        return None
+    return wall if cal.steady_years().get(wall.year) else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cal=st.sampled_from(CALENDARS),
+    unit=st.sampled_from(ir.DURATION_UNITS),
+    amount=st.sampled_from([0, 1, 2, 3, 7, 24, 40, 400]),
+    sign=st.sampled_from([1, -1]),
+    start=starts(),
+)
+def test_inlined_shifts_give_what_the_shifter_gives(cal, unit, amount, sign, start):
+    duration = ir.Duration(amount, unit)
+    if cal.inline(duration, sign) is None:  # the generated code calls the shifter itself
+        assert unit == "end_of_day" or (amount != 0 and unit not in ("minutes", "hours", "days", "weeks"))
+        return
+    cal.shifter(duration, sign)(start)  # the shifter fills the steady-years cache, as in a real decide loop
+    got = _inlined(cal, duration, sign, start)
+    if got is not None:
+        assert _result(lambda: got) == _result(cal.shifter(duration, sign), start)
+
+
+def test_inline_covers_elapsed_time_and_calendar_days():
+    cal = CALENDARS[0]
+    assert cal.inline(ir.Duration(2, "hours")) == ("elapsed", dt.timedelta(hours=2))
+    assert cal.inline(ir.Duration(1, "days"), -1) == ("wall", dt.timedelta(days=-1))
+    assert cal.inline(ir.Duration(2, "weeks")) == ("wall", dt.timedelta(days=14))
+    assert cal.inline(ir.Duration(0, "working_days")) == ("elapsed", dt.timedelta(0))
+    assert cal.inline(ir.Duration(1, "working_days")) is None
+    assert cal.inline(ir.Duration(1, "months")) is None
+    assert cal.inline(ir.Duration(0, "end_of_day")) is None
+    # A day in Shanghai's steady 2026 is inlined; the generated code's result is the shifter's.
+    start = dt.datetime(2026, 3, 1, 10, tzinfo=dt.timezone.utc)
+    cal.shifter(ir.Duration(1, "days"))(start)
+    assert _inlined(cal, ir.Duration(1, "days"), 1, start) == cal.add(start, "1 day")
+
+
 def test_shifter_reports_bad_starts_and_missing_years_like_add():
     cal = CALENDARS[0]
     shift = cal.shifter(ir.Duration(1, "working_days"))

@@ -49,9 +49,8 @@ _DT = dt.datetime
 _MONEY = ir.Money
 
 
-# Builders of the models the generated code does not build inline (the remedy part and its amount), and
-# of the shared Deadline a rule reports while its anchor is missing.
-_deadline, _remedy, _amount = trusted(Deadline), trusted(Remedy), trusted(Amount)
+# The builder of the one Deadline a rule reports, shared by every decision, while its anchor is missing.
+_deadline = trusted(Deadline)
 
 
 # ---------------------------------------------------------------------------- conditions
@@ -284,11 +283,6 @@ _DECISION_PARTS = (
 _PROGRAMS = itertools.count(1)  # numbers the generated sources' file names
 
 
-def _same(values: dict) -> dict:
-    """The plain builder: the dict itself."""
-    return values
-
-
 
 
 class _Plan:
@@ -365,9 +359,9 @@ class _Plan:
         codegen.helpers(src, _is_number)
         for name, value in (("_with_owner", _with_owner), ("_check_now", _check_now), ("_failed", _failed),
                             ("_CalendarError", CalendarError), ("_DT", _DT), ("_in_zone", self.cal.in_zone),
-                            ("_LEVEL", LEVEL), ("_labels", self.labels), ("_remedy", self._remedy),
-                            ("_mk_remedy", _remedy if models else _same),
-                            ("_mk_amount", _amount if models else _same), ("_new", object.__new__),
+                            ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options),
+                            ("_Decimal", Decimal),
+                            ("_new", object.__new__),
                             ("_sample_point", sample_point)):  # fmt: skip
             src.bind(name, value)
         src.bind("_set_dict", SLOT_SETTERS[0])
@@ -442,6 +436,48 @@ class _Plan:
 
         def chain(indent: int, n: int, when: ir.Expr | None, rule: Any) -> None:
             emit(indent, f"{'if' if n == 0 else 'elif'} {cond(when)}:", tag(rule))
+
+        def remedy(indent: int) -> None:
+            """The remedy part for ``bits`` (bit ``i``: compensate rule ``i`` holds): the level's tier, who may
+            approve the amount (authority limits lowest first), and the options in order."""
+            field = self.amount_field
+            emit(indent, f"raw = get({const(field)})" if field else "raw = None")
+            emit(indent, f"tier = {const(self.tiers)}.get(level) if level is not None else None")
+            emit(indent, f"currency = tier[2].currency if tier else {const(self.policy_currency)}")
+            emit(indent, "if type(raw) is _MONEY:")
+            emit(indent + 1, "amount = raw")
+            emit(indent, "elif _is_number(raw) and currency:")
+            emit(indent + 1, "amount = _MONEY(_Decimal(raw), currency)")
+            emit(indent, "else:")
+            emit(indent + 1, "amount = None")
+            emit(indent, "within_cap = within_authority = required = None")
+            emit(indent, "beyond = False")
+            emit(indent, "if amount is None:")
+            emit(indent + 1, "amount_part = None")
+            emit(indent, "else:")
+            emit(indent + 1, "cur, value = amount.currency, amount.amount")
+            for n, (limit_currency, limit, role) in enumerate(self.authority):  # lowest limit first
+                test = f"cur == {const(limit_currency)} and value <= {const(limit)}"
+                emit(indent + 1, f"{'if' if n == 0 else 'elif'} {test}:")
+                emit(indent + 2, f"required = {const(role)}")
+            emit(indent + 1, f"beyond = required is None and cur in {const(self.authority_currencies)}")
+            emit(indent + 1, "if tier is not None:")
+            emit(indent + 2, "cap = tier[2]")
+            emit(indent + 2, "if cap.currency == cur:")
+            emit(indent + 3, "within_cap = value <= cap.amount")
+            emit(indent + 2, "own = tier[4]")
+            emit(indent + 2, "if own is None:")
+            emit(indent + 3, "within_authority = within_cap")
+            emit(indent + 2, "elif own.currency == cur:")
+            emit(indent + 3, "within_authority = value <= own.amount")
+            model(indent + 1, "amount_part", Amount, "{'amount': value, 'currency': cur}")
+            emit(indent, f"options = {const(self.option_orders)}.get(bits)")
+            emit(indent, "if options is None:")
+            emit(indent + 1, "options = _options(bits)")
+            model(indent, "remedy", Remedy, "{'tier': tier[0] if tier else None, 'cap': tier[1] if tier else None, "
+                  "'currency': currency, 'approver': tier[3] if tier else None, 'options': options, "
+                  "'amount': amount_part, 'within_cap': within_cap, 'within_authority': within_authority, "
+                  "'required_approver': required, 'beyond_authority': beyond}")  # fmt: skip
 
         def follow(indent: int, x: ir.FollowUpRule | None) -> None:
             """The follow-up part's variables for rule ``x`` (None: no rule applies)."""
@@ -560,15 +596,24 @@ class _Plan:
                 emit(3, "deadlines.append(m)")
             else:
                 emit(2, f"deadlines.append({parts})")
-        if len(clock_names) == 1:
-            emit(1, "if w0 is not None:")
-            emit(2, "append(w0[1])")
-        elif clock_names:
+        # The trace lists the winning rules in source order: when no clock's rules interleave with another's,
+        # that is the clocks' order in the source; otherwise sort the winners by their index.
+        spans = [(min(i for i, d in enumerate(policy.deadlines) if d.clock == name),
+                  max(i for i, d in enumerate(policy.deadlines) if d.clock == name), name)
+                 for name in clock_names]  # fmt: skip
+        spans.sort()
+        if all(a[1] < b[0] for a, b in itertools.pairwise(spans)):
+            for _, _, name in spans:
+                won = f"w{clock_var[name][1:]}"
+                emit(1, f"if {won} is not None:")
+                emit(2, f"append({won}[1])")
+        else:
             winners = ", ".join(f"w{k}" for k in range(len(clock_names)))
             emit(1, f"trace.extend([w[1] for w in sorted([w for w in ({winners}) if w is not None])])")
 
         emit(1, f"received = get({const('received_at')})")
-        emit(1, "received = _in_zone(received) if isinstance(received, _DT) else None")
+        emit(1, "if type(received) is not _DATETIME or received.tzinfo is not _tz:")
+        emit(2, "received = _in_zone(received) if isinstance(received, _DT) else None")
 
         # escalations: every rule, with its status at now
         for n, x in enumerate(policy.escalate):
@@ -591,7 +636,7 @@ class _Plan:
                 emit(1, f"if {cond(x.when)}:", tag(x))
                 emit(2, f"append({const(_entry(x, 'compensate'))})")
                 emit(2, f"bits |= {1 << i}")
-            emit(1, "remedy = _remedy(v, level, bits, _mk_remedy, _mk_amount)")
+            remedy(1)
         else:
             emit(1, "remedy = None")
 
@@ -642,63 +687,18 @@ class _Plan:
             self.source, self.line_map = src.text(), dict(src.rules)
         return src.function("decide")
 
-    def _remedy(self, v: dict, level: str | None, matched: int, remedy_, amount_) -> Any:
-        """The remedy part; ``matched`` has bit ``i`` set when compensate rule ``i`` holds."""
-        tier = self.tiers.get(level) if level is not None else None
-        currency = tier[2].currency if tier else self.policy_currency
-        raw = v.get(self.amount_field) if self.amount_field else None
-        amount = None
-        if type(raw) is _MONEY:
-            amount = raw
-        elif _is_number(raw) and currency:
-            amount = _MONEY(Decimal(raw), currency)
-        within_cap = within_authority = required = None
-        beyond = False
-        if amount is not None:
-            cur, value = amount.currency, amount.amount
-            for limit_currency, limit, role in self.authority:
-                if limit_currency == cur and value <= limit:
-                    required = role
-                    break
-            beyond = required is None and cur in self.authority_currencies
-            if tier is not None:
-                cap = tier[2]
-                if cap.currency == cur:
-                    within_cap = value <= cap.amount
-                own = tier[4]
-                if own is None:
-                    within_authority = within_cap
-                elif own.currency == cur:
-                    within_authority = value <= own.amount
-        options = self.option_orders.get(matched)
-        if options is None:
-            options = self.option_orders[matched] = self._options(matched)  # a racing thread writes the same
-        return remedy_(
-            {
-                "tier": tier[0] if tier else None,
-                "cap": tier[1] if tier else None,
-                "currency": currency,
-                "approver": tier[3] if tier else None,
-                "options": options,
-                "amount": amount_({"amount": amount.amount, "currency": amount.currency})
-                if amount is not None
-                else None,
-                "within_cap": within_cap,
-                "within_authority": within_authority,
-                "required_approver": required,
-                "beyond_authority": beyond,
-            }
-        )
-
-    def _options(self, matched: int) -> tuple[str, ...]:
-        """Options in cost order without those the matched rules exclude; preferred ones first."""
+    def _remedy_options(self, matched: int) -> tuple[str, ...]:
+        """Options in cost order without those the matched compensate rules (bits) exclude; preferred ones
+        first. Kept per combination of rules; a racing thread stores the same tuple."""
         excluded: set[str] = set()
         preferred: set[str] = set()
         for i, (is_exclude, names) in enumerate(self.remedy_actions):
             if matched >> i & 1:
                 (excluded if is_exclude else preferred).update(names)
         kept = [o for o in self.options if o not in excluded]
-        return tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
+        options = tuple([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
+        self.option_orders[matched] = options
+        return options
 
 
 class CompiledPolicy:

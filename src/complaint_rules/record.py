@@ -222,6 +222,8 @@ def _decimal(value: Any) -> Decimal:
 
 def _money(currency: str | None) -> Callable[[Any], ir.Money]:
     def convert(value: Any) -> ir.Money:
+        if type(value) is int and currency is not None:  # the commonest case: a whole amount in the currency
+            return ir.Money(Decimal(value), currency)
         if type(value) is int or type(value) is Decimal:  # a bare amount: skip the abstract-class checks below
             try:
                 amount, cur = _decimal(value), None
