@@ -660,7 +660,7 @@ class _Plan:
         if limit is None:
             emit(1, "repeat = False")
         else:  # `until satisfied`: again while the last rating is a no (and, with a limit, attempts are left)
-            more = "" if limit == 0 else f" and attempts < {int(limit)}"
+            more = "" if limit == 0 else f" and attempts < {const(limit)}"
             emit(1, f"repeat = status == 'required' and get({const('satisfied')}) is False{more}")
         parts = ("{'status': status, 'rule': rule, 'rate': rate, 'sampled': point is not None, "
                  "'sample_point': point, 'by': by, 'via': via, 'due_at': at, "

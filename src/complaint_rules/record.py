@@ -525,9 +525,11 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     defaults = {f.name: f.default for f in plan}
     # Per field: (schema index, converter, the one type its converter returns unchanged, if any, the
     # strings it returns unchanged (an enum's members), whether it is a datetime (aware ones are kept)).
+    # and for a set of declared members, those a list may give exactly (its fast path, as _set's).
     converters = {
         f.name: (i, f.convert, _as_is(f), _unchanged(schema[f.name].type.members)
-                 if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is _datetime)
+                 if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is _datetime,
+                 (_unchanged(schema[f.name].type.members) or None) if schema[f.name].type.kind == "set" else None)
         for i, f in enumerate(plan)
     }  # fmt: skip
     required_fields = tuple((i, f.name) for i, f in enumerate(plan) if f.required)
@@ -550,6 +552,15 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
             elif kind is _DATETIME and field[4] and value.utcoffset() is not None:  # aware: as _datetime keeps it
                 values[name] = value
                 continue
+            elif kind is list and field[5] is not None:  # a list of members, given exactly: as _set takes it
+                try:
+                    members = frozenset(value)
+                except TypeError:  # an unhashable item: the converter names it
+                    pass
+                else:
+                    if members <= field[5]:
+                        values[name] = members if members else _NO_MEMBERS
+                        continue
             if kind is field[2]:
                 values[name] = value
                 continue
