@@ -156,6 +156,8 @@ def condition(
                 f"if type({t} := {get(e.left)}) is _MONEY else (_is_number({t}) and {t} {op} {amount}))"
             )
         is_number = type(c) in _NUMBERS
+        if isinstance(c, ir.Duration):  # compared by length where it has one: the closure knows how
+            return fallback(e)
         if e.op == "==" and not is_number:
             return f"{get(e.left)} == {src.const(c)}"
         if is_number:  # int or Decimal against int or Decimal never raises; anything else asks the closure

@@ -111,6 +111,21 @@ class _CondCompiler:
                 return _is_number(x) and op(x, amount)
 
             return money
+        length = ir.fixed_length(c)
+        if length is not None:  # durations of fixed length compare by length (1 day == 24 hours)
+
+            def duration(v):
+                x = v.get(key)
+                if x is None:
+                    return False
+                if (lx := ir.fixed_length(x)) is not None:
+                    return op(lx, length)
+                try:
+                    return bool(op(x, c))
+                except TypeError:
+                    return False
+
+            return duration
         if e.op == "==" and not _is_number(c):
             return lambda v: v.get(key) == c
 

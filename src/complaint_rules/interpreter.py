@@ -124,6 +124,8 @@ class _Env:
             return op(x, c.amount)
         if isinstance(x, ir.Money) and _number(c):
             return op(x.amount, c)
+        if (lx := ir.fixed_length(x)) is not None and (lc := ir.fixed_length(c)) is not None:
+            return op(lx, lc)  # 1 day == 24 hours: durations of fixed length compare by length
         try:
             return bool(op(x, c))
         except TypeError:
