@@ -222,7 +222,8 @@ class Policy:
 
         Raises :class:`~complaint_rules.errors.RecordError` naming the record id and every bad field.
         """
-        return self.compiled.evaluate(record, now=now)
+        compiled = self._compiled  # set at load; the property only for a policy built some other way
+        return (compiled if compiled is not None else self.compiled).evaluate(record, now)
 
     def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
         """The same decision by the tree-walking interpreter (the test oracle; slower)."""
