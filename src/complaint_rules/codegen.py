@@ -31,8 +31,11 @@ _ORDERING = frozenset({"<", "<=", ">", ">="})
 class Source:
     """Lines of generated Python, the constants they name, and which rule each line comes from."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, preload: frozenset[str] | None = None):
         self.filename = filename
+        # Keys that may be read once into a local at the top (see fetch and preload); None: none may.
+        self.preloadable = preload
+        self._fetched: dict[str, int] = {}  # key -> number of reads
         self.lines: list[str] = []
         self.rules: dict[int, str] = {}  # 1-based line number -> "rule_id at file:line:col"
         self.namespace: dict[str, Any] = {}
@@ -62,6 +65,34 @@ class Source:
         self.lines.append("    " * indent + text)
         if rule is not None:
             self.rules[len(self.lines)] = rule
+
+    def fetch(self, key: str) -> str:
+        """An expression for the value of ``key`` (``get(key)``, or a local read once at the top)."""
+        if self.preloadable is None or key not in self.preloadable:
+            return f"get({self.const(key)})"
+        self._fetched[key] = self._fetched.get(key, 0) + 1
+        return f"\x00{key}\x00"  # a mark: preload() decides how the value is read
+
+    def preload(self, after: int, indent: int) -> None:
+        """Read every key fetched more than once into a local after line ``after``; the others in place.
+
+        The values dict does not change while a decision is made (but for the level, never preloadable),
+        so one read is the same value as many; the line map moves down with the lines."""
+        locals_ = {key: f"f{n}" for n, key in enumerate(k for k, uses in self._fetched.items() if uses > 1)}
+
+        def read(key: str) -> str:
+            return locals_.get(key) or f"get({self.const(key)})"
+
+        lines = []
+        for line in self.lines:
+            if "\x00" in line:
+                parts = line.split("\x00")  # text, key, text, key, ..., text
+                line = "".join(read(part) if i % 2 else part for i, part in enumerate(parts))
+            lines.append(line)
+        loads = ["    " * indent + f"{local} = get({self.const(key)})" for key, local in locals_.items()]
+        self.lines = lines[:after] + loads + lines[after:]
+        self.rules = {(n + len(loads) if n > after else n): rule for n, rule in self.rules.items()}
+        self._fetched = {}
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
@@ -93,7 +124,7 @@ def condition(
         return f"{src.const(closure(e))}(v)"
 
     def get(ref: ir.Ref) -> str:
-        return f"get({src.const(key(ref))})"
+        return src.fetch(key(ref))
 
     def visit(e: ir.Expr) -> str:
         if isinstance(e, ir.Ref):

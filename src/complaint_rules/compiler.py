@@ -318,6 +318,7 @@ class _Plan:
 
         cc = _CondCompiler(order)
         self.cal = cal
+        self.schema_fields = frozenset(schema) - {LEVEL}
         shifters: dict[tuple[ir.Duration, int], Callable] = {}
 
         def shifter(duration: ir.Duration, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
@@ -370,7 +371,9 @@ class _Plan:
         With ``models`` it builds the frozen pydantic parts of a :class:`Decision` directly (as
         :func:`~complaint_rules.decision.trusted` does, without a call per model); without, plain dicts.
         """
-        src = Source(f"<complaint-rules policy #{next(_PROGRAMS)}{'' if models else ' plain'}>")
+        # Every record field may be read once into a local (the level changes while deciding: never).
+        src = Source(f"<complaint-rules policy #{next(_PROGRAMS)}{'' if models else ' plain'}>",
+                     preload=frozenset(self.schema_fields))
         codegen.helpers(src, _is_number)
         for name, value in (("_with_owner", _with_owner), ("_check_now", _check_now), ("_failed", _failed),
                             ("_CalendarError", CalendarError), ("_DT", _DT), ("_in_zone", self.cal.in_zone),
@@ -395,7 +398,7 @@ class _Plan:
             return f"{rule.id} at {location(rule.span)}"
 
         def anchored(anchor: str | None) -> str:
-            return clock_var.get(anchor) or f"get({const(anchor)})" if anchor is not None else "None"
+            return clock_var.get(anchor) or src.fetch(anchor) if anchor is not None else "None"
 
         def shift(indent: int, target: str, duration: ir.Duration, anchor: str, rule_id: str, sign: int = 1) -> None:
             """``target = `` the anchor's time shifted by the duration, None while the anchor is missing.
@@ -456,7 +459,7 @@ class _Plan:
             """The remedy part for ``bits`` (bit ``i``: compensate rule ``i`` holds): the level's tier, who may
             approve the amount (authority limits lowest first), and the options in order."""
             field = self.amount_field
-            emit(indent, f"raw = get({const(field)})" if field else "raw = None")
+            emit(indent, f"raw = {src.fetch(field)}" if field else "raw = None")
             emit(indent, f"tier = {const(self.tiers)}.get(level) if level is not None else None")
             emit(indent, f"currency = tier[2].currency if tier else {const(self.policy_currency)}")
             emit(indent, "if type(raw) is _MONEY:")
@@ -510,7 +513,7 @@ class _Plan:
                 emit(indent, "point = None")
                 emit(indent, f"status = {'exempt' if rate is None else 'required'!r}")
             if rate is not None and x.window is not None:
-                base = anchored(x.anchor) if x.anchor is not None else f"get({const('received_at')})"
+                base = anchored(x.anchor) if x.anchor is not None else src.fetch("received_at")
                 shift(indent, "at", x.window, base, x.id)
             else:
                 emit(indent, "at = None")
@@ -519,6 +522,7 @@ class _Plan:
         emit(1, "if now is not None:")
         emit(2, "_check_now(now, record_id)")
         emit(1, "get = v.get")
+        preload_after = len(src.lines)
         emit(1, "trace = []")
         emit(1, "append = trace.append")
         emit(1, "level = None")
@@ -626,7 +630,7 @@ class _Plan:
             winners = ", ".join(f"w{k}" for k in range(len(clock_names)))
             emit(1, f"trace.extend([w[1] for w in sorted([w for w in ({winners}) if w is not None])])")
 
-        emit(1, f"received = get({const('received_at')})")
+        emit(1, f"received = {src.fetch('received_at')}")
         emit(1, "if type(received) is not _DATETIME or received.tzinfo is not _tz:")
         emit(2, "received = _in_zone(received) if isinstance(received, _DT) else None")
 
@@ -657,7 +661,7 @@ class _Plan:
 
         # follow-up: the first rule that holds, or otherwise; ``base`` is its window's anchor time
         fu = policy.follow_up
-        emit(1, f"attempts = get({const('follow_up_count')}) or 0")
+        emit(1, f"attempts = {src.fetch('follow_up_count')} or 0")
         limit = self.until
         if fu is None or (not fu.rules and fu.otherwise is None):
             follow(1, None)
@@ -676,7 +680,7 @@ class _Plan:
             emit(1, "repeat = False")
         else:  # `until satisfied`: again while the last rating is a no (and, with a limit, attempts are left)
             more = "" if limit == 0 else f" and attempts < {const(limit)}"
-            emit(1, f"repeat = status == 'required' and get({const('satisfied')}) is False{more}")
+            emit(1, f"repeat = status == 'required' and {src.fetch('satisfied')} is False{more}")
         parts = ("{'status': status, 'rule': rule, 'rate': rate, 'sampled': point is not None, "
                  "'sample_point': point, 'by': by, 'via': via, 'due_at': at, "
                  f"'until_satisfied': {const(limit)}, 'attempts': attempts, 'repeat_needed': repeat}}")  # fmt: skip
@@ -688,7 +692,7 @@ class _Plan:
             emit(1, f"if {cond(o.when)}:", tag(o))
             emit(2, f"append({const(_entry(o, 'obligations'))})")
             if o.timing.kind == "for":
-                shift(2, "until", o.timing.duration, f"get({const('resolved_at')})", o.id)
+                shift(2, "until", o.timing.duration, src.fetch("resolved_at"), o.id)
             else:
                 emit(2, "until = None")
             timing(2, o.timing, o.id)
@@ -698,6 +702,7 @@ class _Plan:
 
         model(1, "decision", Decision, "{" + ", ".join(_DECISION_PARTS) + "}")
         emit(1, "return decision")
+        src.preload(preload_after, 1)
         if models:
             self.source, self.line_map = src.text(), dict(src.rules)
         return src.function("decide")
