@@ -16,6 +16,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -455,6 +456,24 @@ class _Plan:
         def chain(indent: int, n: int, when: ir.Expr | None, rule: Any) -> None:
             emit(indent, f"{'if' if n == 0 else 'elif'} {cond(when)}:", tag(rule))
 
+        def first_hit(rules: tuple, block: str | None, body: Callable, otherwise: Callable | None) -> None:
+            """``if``/``elif`` over ``rules``: the first that holds appends its trace entry (for ``block``)
+            and runs ``body(indent, rule)``; when none does, ``otherwise(indent)``."""
+            for n, x in enumerate(rules):
+                chain(1, n, x.when, x)
+                if block is not None:
+                    emit(2, f"append({const(_entry(x, block))})")
+                body(2, x)
+            if otherwise is not None:
+                if rules:
+                    emit(1, "else:")
+                otherwise(2 if rules else 1)
+
+        def assign(entry: str, target: str, value: str, indent: int) -> None:
+            """An ``otherwise``: its trace entry, then ``target = value``."""
+            emit(indent, f"append({entry})")
+            emit(indent, f"{target} = {value}")
+
         def remedy(indent: int) -> None:
             """The remedy part for ``bits`` (bit ``i``: compensate rule ``i`` holds): the level's tier, who may
             approve the amount (authority limits lowest first), and the options in order."""
@@ -533,7 +552,7 @@ class _Plan:
             otherwise = None
             if c.otherwise is not None:
                 entry = TraceEntry(rule="classify.otherwise", block="classify", location=location(c.span))
-                otherwise = (const(entry), const(c.otherwise))
+                otherwise = partial(assign, const(entry), "level", const(c.otherwise))
             if c.hit == "highest":
                 emit(1, "best = -2")
                 for r in c.rules:
@@ -544,17 +563,9 @@ class _Plan:
                     emit(3, f"level = {const(r.level)}")
                 if otherwise:
                     emit(1, "if not trace:")
+                    otherwise(2)
             else:
-                for n, r in enumerate(c.rules):
-                    chain(1, n, r.when, r)
-                    emit(2, f"append({const(_entry(r, 'classify'))})")
-                    emit(2, f"level = {const(r.level)}")
-                if otherwise and c.rules:
-                    emit(1, "else:")
-            if otherwise:
-                indent = 2 if c.rules or c.hit == "highest" else 1
-                emit(indent, f"append({otherwise[0]})")
-                emit(indent, f"level = {otherwise[1]}")
+                first_hit(c.rules, "classify", lambda i, r: emit(i, f"level = {const(r.level)}"), otherwise)
         emit(1, "v[_LEVEL] = level")
 
         # route: the first rule's targets, or every matching rule's (the first one's first target owns)
@@ -565,7 +576,7 @@ class _Plan:
             otherwise = None
             if r.otherwise is not None:
                 entry = TraceEntry(rule="route.otherwise", block="route", location=location(r.span))
-                otherwise = (const(entry), const(tuple(dict.fromkeys(r.otherwise))))
+                otherwise = partial(assign, const(entry), "first = routes", const(tuple(dict.fromkeys(r.otherwise))))
             if r.hit == "all":
                 emit(1, "collected = []")
                 for x in r.rules:
@@ -578,17 +589,13 @@ class _Plan:
                 emit(1, "routes = tuple(dict.fromkeys(collected))")
                 if otherwise:
                     emit(1, "if first is None:")
+                    otherwise(2)
             else:
-                for n, x in enumerate(r.rules):
-                    chain(1, n, x.when, x)
-                    emit(2, f"append({const(_entry(x, 'route'))})")
-                    emit(2, f"first = routes = {const(tuple(dict.fromkeys(x.targets)))}")
-                if otherwise and r.rules:
-                    emit(1, "else:")
-            if otherwise:
-                indent = 2 if r.rules or r.hit == "all" else 1
-                emit(indent, f"append({otherwise[0]})")
-                emit(indent, f"first = routes = {otherwise[1]}")
+
+                def route_to(indent: int, x: ir.RouteRule) -> None:
+                    emit(indent, f"first = routes = {const(tuple(dict.fromkeys(x.targets)))}")
+
+                first_hit(r.rules, "route", route_to, otherwise)
         emit(1, "owner = first[0] if first else None")
 
         # deadlines: clocks in dependency order, the first rule of each that holds; w<k> is the winner's
@@ -663,19 +670,8 @@ class _Plan:
         fu = policy.follow_up
         emit(1, f"attempts = {src.fetch('follow_up_count')} or 0")
         limit = self.until
-        if fu is None or (not fu.rules and fu.otherwise is None):
-            follow(1, None)
-        else:
-            for n, x in enumerate(fu.rules):
-                chain(1, n, x.when, x)
-                follow(2, x)
-            if fu.otherwise is not None:
-                if fu.rules:
-                    emit(1, "else:")
-                follow(2 if fu.rules else 1, fu.otherwise)
-            else:
-                emit(1, "else:")
-                follow(2, None)
+        rules = fu.rules if fu is not None else ()
+        first_hit(rules, None, follow, lambda i: follow(i, fu.otherwise if fu is not None else None))
         if limit is None:
             emit(1, "repeat = False")
         else:  # `until satisfied`: again while the last rating is a no (and, with a limit, attempts are left)
