@@ -271,11 +271,7 @@ def _shift(fn: Callable[[dt.datetime], dt.datetime], start: dt.datetime, record_
     try:
         return fn(start)
     except CalendarError as exc:
-        _failed(record_id, rule_id, exc)
-
-
-def _failed(record_id: str | None, rule_id: str, exc: CalendarError):
-    raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+        raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
 
 
 def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
@@ -297,8 +293,6 @@ _DECISION_PARTS = (
     "'follow_up': follow_up", "'obligations': tuple(obligations)", "'trace': tuple(trace)",
 )  # fmt: skip
 _PROGRAMS = itertools.count(1)  # numbers the generated sources' file names
-
-
 
 
 class _Plan:
@@ -376,17 +370,13 @@ class _Plan:
         src = Source(f"<complaint-rules policy #{next(_PROGRAMS)}{'' if models else ' plain'}>",
                      preload=frozenset(self.schema_fields))
         codegen.helpers(src, _is_number)
-        for name, value in (("_with_owner", _with_owner), ("_check_now", _check_now), ("_failed", _failed),
-                            ("_CalendarError", CalendarError), ("_DT", _DT), ("_in_zone", self.cal.in_zone),
-                            ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options),
-                            ("_Decimal", Decimal),
-                            ("_new", object.__new__),
-                            ("_sample_point", sample_point)):  # fmt: skip
-            src.bind(name, value)
-        src.bind("_set_dict", SLOT_SETTERS[0])
-        for name, value in (("_shift", _shift), ("_DATETIME", _DT), ("_timezone", dt.timezone),
-                            ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo),
-                            ("_steady", self.cal.steady_years())):  # fmt: skip
+        for name, value in (
+            ("_with_owner", _with_owner), ("_check_now", _check_now), ("_in_zone", self.cal.in_zone),
+            ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options), ("_Decimal", Decimal),
+            ("_new", object.__new__), ("_set_dict", SLOT_SETTERS[0]), ("_sample_point", sample_point),
+            ("_shift", _shift), ("_DT", _DT), ("_DATETIME", _DT), ("_timezone", dt.timezone),
+            ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo), ("_steady", self.cal.steady_years()),
+        ):  # fmt: skip
             src.bind(name, value)
         emit, const = src.emit, src.const
         clock_names = tuple(dict.fromkeys(d.clock for d in policy.deadlines))
