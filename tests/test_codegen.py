@@ -838,6 +838,17 @@ def test_line_map_names_rules_and_linecache_has_the_source(hygienic):
     assert plain != filename and linecache.getline(plain, 1).startswith("def decide(")
 
 
+def test_a_dropped_program_takes_its_source_out_of_linecache():
+    import gc
+
+    policy = complaint_rules.loads(HYGIENE, name="dropped.policy")
+    filename = policy.compiled._p._decide.__code__.co_filename
+    assert filename in linecache.cache
+    del policy
+    gc.collect()  # the function's namespace refers back to its program: a cycle
+    assert filename not in linecache.cache
+
+
 def test_traceback_through_generated_code_shows_the_line(hygienic, monkeypatch):
     compiled = hygienic.compiled
     filename = compiled._p._decide.__code__.co_filename

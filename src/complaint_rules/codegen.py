@@ -13,6 +13,7 @@ through a compiled policy shows the generated line.
 from __future__ import annotations
 
 import linecache
+import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -103,8 +104,12 @@ class Source:
         code = compile(text, self.filename, "exec")
         namespace = dict(self.namespace)
         exec(code, namespace)  # noqa: S102 — generated names and operators only; see the module docstring
+        function = namespace[name]
         linecache.cache[self.filename] = (len(text), None, text.splitlines(True), self.filename)
-        return namespace[name]
+        # The lines stay for tracebacks while the function lives; a host that reloads policies for
+        # months does not keep every old version's source.
+        weakref.finalize(function, linecache.cache.pop, self.filename, None)
+        return function
 
 
 def condition(
