@@ -58,6 +58,16 @@ def starts(draw):
                        fold=draw(st.integers(0, 1)))  # fmt: skip
 
 
+# A calendar, a duration (unit, amount, sign) and a start: what the shifter and its inlined form are tried on.
+SHIFTS = {
+    "cal": st.sampled_from(CALENDARS),
+    "unit": st.sampled_from(ir.DURATION_UNITS),
+    "amount": st.sampled_from([0, 1, 2, 3, 7, 24, 40, 400]),
+    "sign": st.sampled_from([1, -1]),
+    "start": starts(),
+}
+
+
 def _result(fn, *args):
     try:
         out = fn(*args)
@@ -67,13 +77,7 @@ def _result(fn, *args):
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    cal=st.sampled_from(CALENDARS),
-    unit=st.sampled_from(ir.DURATION_UNITS),
-    amount=st.sampled_from([0, 1, 2, 3, 7, 24, 40, 400]),
-    sign=st.sampled_from([1, -1]),
-    start=starts(),
-)
+@given(**SHIFTS)
 def test_shifter_gives_what_add_and_subtract_give(cal, unit, amount, sign, start):
     duration = ir.Duration(amount, unit)
     plain = cal.add if sign > 0 else cal.subtract
@@ -99,13 +103,7 @@ def _inlined(cal: Calendar, duration: ir.Duration, sign: int, start: dt.datetime
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    cal=st.sampled_from(CALENDARS),
-    unit=st.sampled_from(ir.DURATION_UNITS),
-    amount=st.sampled_from([0, 1, 2, 3, 7, 24, 40, 400]),
-    sign=st.sampled_from([1, -1]),
-    start=starts(),
-)
+@given(**SHIFTS)
 def test_inlined_shifts_give_what_the_shifter_gives(cal, unit, amount, sign, start):
     duration = ir.Duration(amount, unit)
     if cal.inline(duration, sign) is None:  # the generated code calls the shifter itself
