@@ -16,7 +16,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from complaint_rules.errors import CalendarError
-from complaint_rules.ir import DURATION_UNITS, Duration
+from complaint_rules.ir import DURATION_UNITS, Duration, fixed_length
 
 __all__ = ["Calendar", "Interval", "calendar", "parse_duration"]
 
@@ -555,11 +555,12 @@ class Calendar:
         n = d.amount if sign >= 0 else -d.amount
         if d.unit == "end_of_day":
             return None
-        if n == 0 or d.unit in ("minutes", "hours"):
-            return "elapsed", dt.timedelta(minutes=n) if d.unit == "minutes" else dt.timedelta(hours=n)
-        if d.unit in ("days", "weeks"):
-            return "wall", dt.timedelta(days=n * 7 if d.unit == "weeks" else n)
-        return None
+        if n == 0:
+            return "elapsed", dt.timedelta(0)
+        length = fixed_length(Duration(n, d.unit))
+        if length is None:
+            return None
+        return ("elapsed" if d.unit in ("minutes", "hours") else "wall"), length
 
     def steady_years(self) -> dict[int, bool]:
         """The calendar's live cache: year -> whether its zone keeps one UTC offset all that year (filled
@@ -578,7 +579,7 @@ class Calendar:
 
             return same
         if unit in ("minutes", "hours"):
-            delta = dt.timedelta(minutes=n) if unit == "minutes" else dt.timedelta(hours=n)
+            delta = fixed_length(Duration(n, unit))
 
             def elapsed(start: dt.datetime) -> dt.datetime:
                 # Elapsed time: the same instant whatever zone the sum is done in, so add in a fixed offset.
@@ -588,7 +589,7 @@ class Calendar:
 
             return elapsed
         if unit in ("days", "weeks"):
-            days = dt.timedelta(days=n * 7 if unit == "weeks" else n)
+            days = fixed_length(Duration(n, unit))
 
             def calendar_days(start: dt.datetime) -> dt.datetime | None:
                 wall = start.astimezone(tz) + days  # wall-clock addition; the sum has fold 0

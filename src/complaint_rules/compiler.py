@@ -35,7 +35,6 @@ from .decision import (
     Remedy,
     TraceEntry,
     is_part,
-    trusted,
 )
 from .errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
 from .interpreter import OPS, calendar_for, interpret, location, sample_point, severity_order
@@ -48,10 +47,6 @@ LEVEL = "\x00level"  # where the decided level sits in the values while later bl
 _ORDERING = frozenset({"<", "<=", ">", ">="})
 _DT = dt.datetime
 _MONEY = ir.Money
-
-
-# The builder of the one Deadline a rule reports, shared by every decision, while its anchor is missing.
-_deadline = trusted(Deadline)
 
 
 # ---------------------------------------------------------------------------- conditions
@@ -374,7 +369,7 @@ class _Plan:
             ("_with_owner", _with_owner), ("_check_now", _check_now), ("_in_zone", self.cal.in_zone),
             ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options), ("_Decimal", Decimal),
             ("_new", object.__new__), ("_set_dict", SLOT_SETTERS[0]), ("_sample_point", sample_point),
-            ("_shift", _shift), ("_DT", _DT), ("_DATETIME", _DT), ("_timezone", dt.timezone),
+            ("_shift", _shift), ("_DT", _DT), ("_timezone", dt.timezone),
             ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo), ("_steady", self.cal.steady_years()),
         ):  # fmt: skip
             src.bind(name, value)
@@ -406,11 +401,11 @@ class _Plan:
                 return
             kind, delta = how
             if kind == "elapsed":
-                emit(indent, "if type(_s) is _DATETIME and type(_s.tzinfo) is _timezone:")
+                emit(indent, "if type(_s) is _DT and type(_s.tzinfo) is _timezone:")
                 emit(indent + 1, "try:")
                 emit(indent + 2, f"{target} = (_s + {const(delta)}).astimezone(_tz)")
             else:
-                emit(indent, "if type(_s) is _DATETIME and type(_s.tzinfo) in _TZ_KINDS:")
+                emit(indent, "if type(_s) is _DT and type(_s.tzinfo) in _TZ_KINDS:")
                 emit(indent + 1, "try:")
                 emit(indent + 2, f"_w = _s.astimezone(_tz) + {const(delta)}")
                 emit(indent + 2, f"{target} = _w if _steady.get(_w.year) else {slow}")
@@ -597,7 +592,8 @@ class _Plan:
             for n, (i, d) in enumerate(rules):
                 chain(1, n, d.when, d)
                 shift(2, var, d.duration, anchored(d.anchor), d.id)
-                unset = _deadline({"clock": d.clock, "due_at": None, "rule": d.id, "anchor": d.anchor})
+                # The one Deadline the rule reports, shared by every decision, while its anchor is missing.
+                unset = Deadline(clock=d.clock, due_at=None, rule=d.id, anchor=d.anchor)
                 emit(2, f"w{var[1:]} = {const((i, _entry(d, 'deadlines'), d.id, d.anchor, unset))}")
         emit(1, "deadlines = []")
         for name in clock_names:
@@ -628,7 +624,7 @@ class _Plan:
             emit(1, f"trace.extend([w[1] for w in sorted([w for w in ({winners}) if w is not None])])")
 
         emit(1, f"received = {src.fetch('received_at')}")
-        emit(1, "if type(received) is not _DATETIME or received.tzinfo is not _tz:")
+        emit(1, "if type(received) is not _DT or received.tzinfo is not _tz:")
         emit(2, "received = _in_zone(received) if isinstance(received, _DT) else None")
 
         # escalations: every rule, with its status at now

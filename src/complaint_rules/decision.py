@@ -46,7 +46,7 @@ def trusted(cls):
             return model
 
         return make_part
-    fields_set = shared_fields_set(cls)
+    fields_set = set(cls.model_fields)  # one set, shared by every model this builds
 
     def make(values: dict, new=object.__new__, cls=cls) -> Any:
         model = new(cls)
@@ -71,15 +71,6 @@ def _slot(name: str):
 SLOT_SETTERS = tuple(
     _slot(name) for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
 )
-_FIELDS_SET: dict[type, set[str]] = {}
-
-
-def shared_fields_set(cls: type[BaseModel]) -> set[str]:
-    """The one set of field names that every trusted model of ``cls`` shares as its ``__pydantic_fields_set__``."""
-    found = _FIELDS_SET.get(cls)
-    if found is None:
-        found = _FIELDS_SET[cls] = set(cls.model_fields)
-    return found
 
 
 class PolicyMeta(NamedTuple):
@@ -108,7 +99,7 @@ class _Part(BaseModel):
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
         optional = [name for name, f in cls.model_fields.items() if not f.is_required()]
-        if optional:  # pragma: no cover — a guard for whoever adds a field with a default
+        if optional:  # a guard for whoever adds a field with a default
             raise TypeError(f"{cls.__name__}: decision parts have only required fields, not {optional}")
         cls.__lean_fields__ = frozenset(cls.model_fields)
 

@@ -523,9 +523,9 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     # For plain dicts: start from the defaults and convert only the keys the record has (records carry
     # far fewer keys than the schema has fields); problems are put back in schema order afterwards.
     defaults = {f.name: f.default for f in plan}
-    # Per field: (schema index, converter, the one type its converter returns unchanged, if any, the
-    # strings it returns unchanged (an enum's members), whether it is a datetime (aware ones are kept)).
-    # and for a set of declared members, those a list may give exactly (its fast path, as _set's).
+    # Per field: (schema index, converter, the one type its converter returns unchanged if any, the strings
+    # it returns unchanged (an enum's members), whether it is a datetime (aware ones are kept as they are),
+    # and for a set of declared members the members a list may give exactly (as _set's fast path takes them)).
     converters = {
         f.name: (i, f.convert, _as_is(f), _unchanged(schema[f.name].type.members)
                  if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is _datetime,

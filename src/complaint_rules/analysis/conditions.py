@@ -121,7 +121,7 @@ def _comparable(kind: str, value: object, decl: ir.FieldDecl) -> bool:
     if kind == "datetime":
         return isinstance(value, dt.datetime) and value.tzinfo is not None
     if kind == "duration":
-        return isinstance(value, ir.Duration) and value.unit in ("minutes", "hours", "days", "weeks")
+        return ir.fixed_length(value) is not None
     return False
 
 

@@ -319,13 +319,10 @@ def _key(kind: str, value: object, uncovered: list[str], name: str):
         return value
     if kind == "datetime" and isinstance(value, dt.datetime) and value.tzinfo is not None:
         return value
-    if kind == "duration" and isinstance(value, ir.Duration) and value.unit in _FIXED_MINUTES:
-        return dt.timedelta(minutes=value.amount * _FIXED_MINUTES[value.unit])
+    if kind == "duration" and (length := ir.fixed_length(value)) is not None:
+        return length
     uncovered.append(f"comparison of {kind} field {name!r} with {value!r} is not analysed")
     return None
-
-
-_FIXED_MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}
 
 
 def _default(kind: str):
