@@ -30,15 +30,16 @@ DURATION_UNITS = (
 # ``end_of_day`` is not a length but a point: the close of the anchor's working day (``end of day``, amount 0)
 # or of the n-th working day after it (``end of n working days``). It only comes before ``after ANCHOR``.
 LENGTH_UNITS = tuple(u for u in DURATION_UNITS if u != "end_of_day")
-_FIXED_MINUTES = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}
+FIXED_MINUTES = {  # units of a fixed elapsed length, in minutes
+    "minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}
 
 
 def fixed_length(value: object) -> dt.timedelta | None:
     """The elapsed length of a duration in minutes, hours, days or weeks (``1 day`` is ``24 hours``); None
     for anything else (working days, months, ... have no fixed length). Conditions compare such durations
     by this length, as ``prove`` does."""
-    if type(value) is Duration and value.unit in _FIXED_MINUTES:
-        return dt.timedelta(minutes=value.amount * _FIXED_MINUTES[value.unit])
+    if type(value) is Duration and value.unit in FIXED_MINUTES:
+        return dt.timedelta(minutes=value.amount * FIXED_MINUTES[value.unit])
     return None
 
 

@@ -56,9 +56,9 @@ def _load(policy: Any):
 def _years(policy: ir.Policy) -> tuple[int, int]:
     """Years whose calendar data exists, so that generated records never hit a data gap."""
     try:
-        from .analysis.timing import _calendar
+        from .analysis.timing import policy_calendar
 
-        first, last = _calendar(policy).coverage
+        first, last = policy_calendar(policy).coverage
         return max(first, 2020), min(last, 2030)
     except ComplaintRulesError:  # a calendar we cannot build: evaluate will say so for any year
         return 2026, 2026
@@ -136,7 +136,7 @@ def _boundaries(policy: ir.Policy, schema: dict[str, ir.FieldDecl]) -> dict[str,
 def records(policy: Any, boundary: bool = True, *, schema: dict[str, ir.FieldDecl] | None = None):
     """Valid raw record dicts for a policy's schema: optional fields sometimes missing, aware datetimes,
     and (with ``boundary``) values at and beside the policy's own constants and keywords."""
-    from .analysis.prove import schema_of
+    from .analysis.prover import schema_of
 
     p = _ir(policy)
     schema = schema if schema is not None else schema_of(p)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
-from .prove import FINDING_KINDS, Finding, ProofReport, Prover, prove
+from .prove import prove
+from .prover import Prover
+from .report import FINDING_KINDS, Finding, ProofReport
 
 __all__ = ["FINDING_KINDS", "Finding", "ProofReport", "Prover", "prove"]

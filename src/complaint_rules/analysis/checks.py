@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .. import ir
-from .prove import Finding, ProofReport, Prover
+from .prover import Prover
 from .regions import Region, and_regions
+from .report import Finding, ProofReport
 
 
 def _span(*nodes) -> object:

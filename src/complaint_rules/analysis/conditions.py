@@ -1,4 +1,6 @@
-"""Conditions as regions: which atomic conditions are analysed, their truth on an atom, DNF compilation."""
+"""Atomic conditions: which are analysed, the constants they use, and their truth on one atom.
+
+Compiling a whole condition into a region of boxes is :meth:`.domain.Space.compile`."""
 
 from __future__ import annotations
 
@@ -6,13 +8,8 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from .. import ir
-from .regions import Region, and_regions, or_regions
-
-if TYPE_CHECKING:
-    from .domain import Space
 
 
 class _Missing:
@@ -192,7 +189,7 @@ def _number(value: object) -> object:
     if isinstance(value, ir.Money):
         return value.amount
     if isinstance(value, ir.Duration):
-        return dt.timedelta(minutes=value.amount * {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}[value.unit])
+        return ir.fixed_length(value)
     return value
 
 
@@ -204,93 +201,3 @@ _OPS = {
     ">": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
-
-
-# ---------------------------------------------------------------------------- DNF compilation
-
-
-def compile_expr(space: Space, expr: ir.Expr, positive: bool) -> Region:
-    return _dnf(space, _lower(space, expr), positive)
-
-
-def _lower(space: Space, expr: ir.Expr):
-    """IR condition -> nested ('and'|'or'|'not', ...) of DimAtoms and bools."""
-    from .domain import DimAtom
-
-    if isinstance(expr, ir.Const) and isinstance(expr.value, bool):
-        return expr.value
-    if isinstance(expr, ir.Not):
-        return ("not", _lower(space, expr.item))
-    if isinstance(expr, (ir.And, ir.Or)):
-        return ("and" if isinstance(expr, ir.And) else "or", [_lower(space, e) for e in expr.items])
-    if not supported(expr, space.schema, space.levels):
-        return space.opaque_atom(expr)
-    name = operand_name(expr)
-    decl = space.schema.get(name)
-    if decl is not None and decl.type.kind == "set":
-        if isinstance(expr, ir.Missing):
-            i = space.by_name.get(f"{name}#?")
-            if i is None:  # never missing
-                return expr.negated
-            return DimAtom(i, 0b01 if expr.negated else 0b10)
-        if isinstance(expr, ir.Has):
-            items = [_member(space, name, m) for m in sorted(expr.members)]
-            return ("or" if expr.quantifier == "any" else "and", items)
-        if isinstance(expr, ir.Compare):
-            wanted = expr.right.value
-            members = [d.name.split("#", 1)[1] for d in space.dims if d.role == "member" and d.field == name]
-            if any(m not in members for m in wanted):
-                eq = False
-            else:
-                eq = ("and", [_member(space, name, m, m in wanted) for m in members])
-            missing = space.by_name.get(f"{name}#?")
-            present = True if missing is None else DimAtom(missing, 0b01)
-            # A missing set is neither equal nor unequal to anything: both tests are false.
-            return ("and", [present, eq if expr.op == "==" else ("not", eq)])
-    if isinstance(expr, ir.Mentions):
-        items = [DimAtom(space.by_name[f"{name}~{k.casefold()}"], 0b10) for k in sorted(expr.keywords)]
-        return ("or" if expr.quantifier == "any" else "and", items)
-    atom = space.dim_atom(expr)
-    if atom is None:  # e.g. `is missing` on a field that never is
-        if isinstance(expr, ir.Missing) and name in space.schema:
-            return expr.negated
-        return space.opaque_atom(expr)
-    return atom
-
-
-def _member(space: Space, name: str, member: str, present: bool = True):
-    """``member in name`` as an atom (False for a member the set cannot hold)."""
-    from .domain import DimAtom
-
-    i = space.by_name.get(f"{name}#{member}")
-    if i is None:
-        return not present
-    return DimAtom(i, 0b10 if present else 0b01)
-
-
-def _dnf(space: Space, node, positive: bool) -> Region:
-    from .domain import DimAtom
-
-    if isinstance(node, bool):
-        return [space.full] if node == positive else []
-    if isinstance(node, DimAtom):
-        full = space.full[node.dim]
-        mask = node.mask if positive else full & ~node.mask
-        if not mask:
-            return []
-        box = list(space.full)
-        box[node.dim] = mask
-        return [tuple(box)]
-    op, arg = node
-    if op == "not":
-        return _dnf(space, arg, not positive)
-    conjunctive = (op == "and") == positive
-    parts = [_dnf(space, item, positive) for item in arg]
-    if not conjunctive:
-        return or_regions(parts)
-    region: Region = [space.full]
-    for part in sorted(parts, key=len):
-        region = and_regions(region, part)
-        if not region:
-            break
-    return region

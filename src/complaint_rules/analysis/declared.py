@@ -27,9 +27,10 @@ from .. import ir
 from ..errors import CalendarError
 from ..printer import invariant_body
 from .conditions import operand_name, walk_atoms
-from .prove import Finding, ProofReport, Prover
+from .prover import Prover
 from .regions import Box, Region, RegionTooLarge, and_regions, meet, subtract
-from .timing import _ELAPSED, _FIXED, _apply, _bounds, _calendar, day_hours, spread_of, starts
+from .report import Finding, ProofReport
+from .timing import ELAPSED, FIXED, apply_terms, bounds, day_hours, policy_calendar, spread_of, starts
 from .witness import DEFAULT_RECEIVED
 
 # Beyond this many points of the fields a clock reads, `monotone deadline` says "not covered".
@@ -233,7 +234,7 @@ def _selected(p: Prover, rules: list, rule, level: str, present: Region) -> Regi
     return subtract(and_regions(and_regions(mine, p.level_region([level])), present), _union(p, earlier))
 
 
-def _later(p: Prover, a: ir.DeadlineRule, b: ir.DeadlineRule | None) -> tuple[str, dt.datetime | None] | None:
+def later_deadline(p: Prover, a: ir.DeadlineRule, b: ir.DeadlineRule | None) -> tuple[str, dt.datetime | None] | None:
     """Whether ``b`` can fall due after ``a`` from the same start: ("always", None), ("at", start) or None.
 
     ("anchors", None): measured from different fields; ("unknown", None): the bounds allow it but no start
@@ -244,21 +245,21 @@ def _later(p: Prover, a: ir.DeadlineRule, b: ir.DeadlineRule | None) -> tuple[st
     if a.anchor != b.anchor:
         return "anchors", None
     policy = p.policy
-    wall = {a.duration.unit, b.duration.unit} - set(_ELAPSED)
+    wall = {a.duration.unit, b.duration.unit} - set(ELAPSED)
     spread = spread_of(policy) if wall else 0.0
-    lo_a, hi_a = _bounds((1, a.duration), day_hours(policy), spread)
-    lo_b, hi_b = _bounds((1, b.duration), day_hours(policy), spread)
+    lo_a, hi_a = bounds((1, a.duration), day_hours(policy), spread)
+    lo_b, hi_b = bounds((1, b.duration), day_hours(policy), spread)
     if hi_b <= lo_a or _never_later(a.duration, b.duration, spread):
         return None
-    if lo_b > hi_a and a.duration.unit in _FIXED and b.duration.unit in _FIXED:
+    if lo_b > hi_a and a.duration.unit in FIXED and b.duration.unit in FIXED:
         return "always", None
     try:
-        cal = _calendar(policy)
+        cal = policy_calendar(policy)
     except CalendarError:
         return "unknown", None
     for start in starts(cal, _SEARCH_TIMES, DEFAULT_RECEIVED):
         try:
-            if _apply(cal, start, [(1, b.duration)]) > _apply(cal, start, [(1, a.duration)]):
+            if apply_terms(cal, start, [(1, b.duration)]) > apply_terms(cal, start, [(1, a.duration)]):
                 return "at", start
         except (CalendarError, ValueError):  # no holiday data that year, out of range: another start may do
             continue
@@ -274,13 +275,13 @@ def _never_later(a: ir.Duration, b: ir.Duration, spread: float) -> bool:
     """
     if a.unit != b.unit or b.amount > a.amount:
         return False
-    if b.amount == a.amount or a.unit in _ELAPSED:
+    if b.amount == a.amount or a.unit in ELAPSED:
         return True
-    return _bounds((1, ir.Duration(a.amount - b.amount, a.unit)), 24.0)[0] >= spread
+    return bounds((1, ir.Duration(a.amount - b.amount, a.unit)), 24.0)[0] >= spread
 
 
 def _deadline_pair(p, inv, rules, a, b, lo, hi, li, pinned, present, report) -> Finding | None:
-    later = _later(p, a, b)
+    later = later_deadline(p, a, b)
     if later is None:
         return None
     sel_lo, sel_hi = _selected(p, rules, a, lo, present), _selected(p, rules, b, hi, present)

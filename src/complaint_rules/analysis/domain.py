@@ -24,8 +24,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .. import ir
-from .conditions import MISSING, AtomUse, atom_holds, collect_uses, describe_expr, operand_name
-from .regions import Box, Region, full_box
+from .conditions import MISSING, AtomUse, atom_holds, collect_uses, describe_expr, operand_name, supported
+from .regions import Box, Region, and_regions, full_box, or_regions
 
 OTHER = "<other text>"
 OTHER_MEMBER = "other_member"
@@ -216,11 +216,9 @@ class Space:
 
     def compile(self, expr: ir.Expr | None, positive: bool = True) -> Region:
         """The region where ``expr`` holds (or fails, with ``positive=False``) as a DNF of boxes."""
-        from .conditions import compile_expr
-
         if expr is None:
             return [self.full] if positive else []
-        return compile_expr(self, expr, positive)
+        return _dnf(self, _lower(self, expr), positive)
 
     def dim_atom(self, expr: ir.Expr) -> DimAtom | None:
         """A single-dimension atom for an atomic condition that one value dimension decides."""
@@ -371,3 +369,83 @@ def _between(kind: str, p, q):
         return v if v < q else None
     v = p + (q - p) / 2
     return v if p < v < q else None
+
+
+# ---------------------------------------------------------------------------- DNF compilation
+
+
+def _lower(space: Space, expr: ir.Expr):
+    """IR condition -> nested ('and'|'or'|'not', ...) of DimAtoms and bools."""
+    if isinstance(expr, ir.Const) and isinstance(expr.value, bool):
+        return expr.value
+    if isinstance(expr, ir.Not):
+        return ("not", _lower(space, expr.item))
+    if isinstance(expr, (ir.And, ir.Or)):
+        return ("and" if isinstance(expr, ir.And) else "or", [_lower(space, e) for e in expr.items])
+    if not supported(expr, space.schema, space.levels):
+        return space.opaque_atom(expr)
+    name = operand_name(expr)
+    decl = space.schema.get(name)
+    if decl is not None and decl.type.kind == "set":
+        if isinstance(expr, ir.Missing):
+            i = space.by_name.get(f"{name}#?")
+            if i is None:  # never missing
+                return expr.negated
+            return DimAtom(i, 0b01 if expr.negated else 0b10)
+        if isinstance(expr, ir.Has):
+            items = [_member(space, name, m) for m in sorted(expr.members)]
+            return ("or" if expr.quantifier == "any" else "and", items)
+        if isinstance(expr, ir.Compare):
+            wanted = expr.right.value
+            members = [d.name.split("#", 1)[1] for d in space.dims if d.role == "member" and d.field == name]
+            if any(m not in members for m in wanted):
+                eq = False
+            else:
+                eq = ("and", [_member(space, name, m, m in wanted) for m in members])
+            missing = space.by_name.get(f"{name}#?")
+            present = True if missing is None else DimAtom(missing, 0b01)
+            # A missing set is neither equal nor unequal to anything: both tests are false.
+            return ("and", [present, eq if expr.op == "==" else ("not", eq)])
+    if isinstance(expr, ir.Mentions):
+        items = [DimAtom(space.by_name[f"{name}~{k.casefold()}"], 0b10) for k in sorted(expr.keywords)]
+        return ("or" if expr.quantifier == "any" else "and", items)
+    atom = space.dim_atom(expr)
+    if atom is None:  # e.g. `is missing` on a field that never is
+        if isinstance(expr, ir.Missing) and name in space.schema:
+            return expr.negated
+        return space.opaque_atom(expr)
+    return atom
+
+
+def _member(space: Space, name: str, member: str, present: bool = True):
+    """``member in name`` as an atom (False for a member the set cannot hold)."""
+    i = space.by_name.get(f"{name}#{member}")
+    if i is None:
+        return not present
+    return DimAtom(i, 0b10 if present else 0b01)
+
+
+def _dnf(space: Space, node, positive: bool) -> Region:
+    if isinstance(node, bool):
+        return [space.full] if node == positive else []
+    if isinstance(node, DimAtom):
+        full = space.full[node.dim]
+        mask = node.mask if positive else full & ~node.mask
+        if not mask:
+            return []
+        box = list(space.full)
+        box[node.dim] = mask
+        return [tuple(box)]
+    op, arg = node
+    if op == "not":
+        return _dnf(space, arg, not positive)
+    conjunctive = (op == "and") == positive
+    parts = [_dnf(space, item, positive) for item in arg]
+    if not conjunctive:
+        return or_regions(parts)
+    region: Region = [space.full]
+    for part in sorted(parts, key=len):
+        region = and_regions(region, part)
+        if not region:
+            break
+    return region

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from .. import ir
 from .conditions import operand_name, walk_atoms
-from .declared import _later
-from .prove import Finding, ProofReport, Prover
+from .declared import later_deadline
+from .prover import Prover
 from .regions import and_regions
-from .timing import _ELAPSED, _bounds, day_hours, spread_of
+from .report import Finding, ProofReport
+from .timing import ELAPSED, bounds, day_hours, spread_of
 
 
 def check_caps(p: Prover, report: ProofReport) -> None:
@@ -67,12 +68,12 @@ def check_deadlines(p: Prover, report: ProofReport) -> None:
                 lo_rule, hi_rule = per_level[lower], per_level[higher]
                 if lo_rule.anchor != hi_rule.anchor:
                     continue
-                spread = spread_of(p.policy) if {lo_rule.duration.unit, hi_rule.duration.unit} - set(_ELAPSED) else 0
+                spread = spread_of(p.policy) if {lo_rule.duration.unit, hi_rule.duration.unit} - set(ELAPSED) else 0
                 hours = day_hours(p.policy)
-                if _bounds((1, hi_rule.duration), hours, spread)[0] > _bounds((1, lo_rule.duration), hours, spread)[1]:
+                if bounds((1, hi_rule.duration), hours, spread)[0] > bounds((1, lo_rule.duration), hours, spread)[1]:
                     later: tuple[str, object] | None = ("always", None)  # for every start
                 else:
-                    later = _later(p, lo_rule, hi_rule)
+                    later = later_deadline(p, lo_rule, hi_rule)
                 if later is None:
                     continue
                 how, start = later

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from ..errors import ComplaintRulesError
-from .prove import Finding, ProofReport
+from .report import Finding, ProofReport
 
 
 def reproduces(policy: Any, finding: Finding) -> tuple[bool, str]:

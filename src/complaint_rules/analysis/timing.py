@@ -29,14 +29,15 @@ import math
 from collections.abc import Iterator
 
 from .. import ir
-from .prove import Finding, ProofReport, Prover
+from .prover import Prover
 from .regions import and_regions
+from .report import Finding, ProofReport
 from .zones import changes_near, offset_spread
 
-# Units of one wall-clock length, in minutes (days and weeks are wall-clock days: see _bounds).
-_FIXED = {"minutes": 1, "hours": 60, "days": 1440, "weeks": 10080}
-_ELAPSED = ("minutes", "hours")  # elapsed time on the UTC time line: exact in every zone
-_LENGTHS = (*_FIXED, "months", "years", "working_days", "business_hours")  # the units _bounds knows
+# Units of one wall-clock length, in minutes (days and weeks are wall-clock days: see bounds).
+FIXED = ir.FIXED_MINUTES  # units of a fixed length, in minutes
+ELAPSED = ("minutes", "hours")  # elapsed time on the UTC time line: exact in every zone
+_LENGTHS = (*FIXED, "months", "years", "working_days", "business_hours")  # the units bounds knows
 _DAY = 1440
 _SEARCH_YEAR = 2026
 _SEARCH_TIMES = (dt.time(0, 30), dt.time(9, 0), dt.time(12, 0), dt.time(17, 59), dt.time(18, 0), dt.time(20, 0),
@@ -49,7 +50,7 @@ EVENT_FIELDS = ("received_at", "first_contact_at", "resolved_at", "last_follow_u
 Term = tuple[int, ir.Duration]  # (+1 after / -1 before, duration)
 
 
-def _bounds(term: Term, day_hours: float, spread: float = 0.0) -> tuple[float, float]:
+def bounds(term: Term, day_hours: float, spread: float = 0.0) -> tuple[float, float]:
     """Lowest and highest elapsed length in minutes of a signed duration.
 
     ``spread`` is the zone's highest minus lowest UTC offset in minutes (:func:`spread_of`): every unit
@@ -67,8 +68,8 @@ def _bounds(term: Term, day_hours: float, spread: float = 0.0) -> tuple[float, f
         return -math.inf, math.inf  # a unit this analysis does not know: nothing is decided by bounds
     if n == 0:
         return 0.0, 0.0  # the calendar returns the start itself
-    if unit in _FIXED:
-        lo = hi = abs(n) * _FIXED[unit]
+    if unit in FIXED:
+        lo = hi = abs(n) * FIXED[unit]
     elif unit == "months":
         lo, hi = abs(n) * 28 * _DAY, abs(n) * 31 * _DAY
     elif unit == "years":
@@ -77,7 +78,7 @@ def _bounds(term: Term, day_hours: float, spread: float = 0.0) -> tuple[float, f
         lo, hi = abs(n) * _DAY, (abs(n) + 12) * _DAY  # the same clock time n working days on, at least
     else:  # business hours
         lo, hi = abs(n) * 60, (math.ceil(abs(n) / day_hours) + 13) * _DAY
-    if unit not in _ELAPSED:
+    if unit not in ELAPSED:
         lo, hi = lo - spread, hi + spread
     return (lo, hi) if n >= 0 else (-hi, -lo)
 
@@ -96,14 +97,14 @@ def day_hours(policy: ir.Policy) -> float:
     return max(1.0, (end - start).total_seconds() / 3600)
 
 
-def _calendar(policy: ir.Policy):
+def policy_calendar(policy: ir.Policy):
     """The calendar ``Policy.evaluate`` uses for the policy."""
     from ..interpreter import calendar_for
 
     return calendar_for(policy)
 
 
-def _apply(cal, start: dt.datetime, terms: list[Term]) -> dt.datetime:
+def apply_terms(cal, start: dt.datetime, terms: list[Term]) -> dt.datetime:
     t = start
     for sign, d in terms:
         sign = sign if d.amount >= 0 else -sign
@@ -134,12 +135,12 @@ def _search(policy: ir.Policy, terms: list[Term], first: dt.datetime | None = No
     from ..errors import CalendarError
 
     try:
-        cal = _calendar(policy)
+        cal = policy_calendar(policy)
     except CalendarError:
         return None
     for start in starts(cal, first=first):
         try:
-            due = _apply(cal, start, terms)
+            due = apply_terms(cal, start, terms)
         except (CalendarError, ValueError):  # no holiday data that year, out of range: another start may do
             continue
         if due < start:
@@ -194,9 +195,9 @@ def check_timings(p: Prover, report: ProofReport) -> None:
             terms = [(1, r.duration) for r in reversed(chain)] + [own]
             if all(sign * d.amount >= 0 for sign, d in terms):
                 continue
-            if spread is None and any(d.unit not in _ELAPSED and d.amount for _, d in terms):
+            if spread is None and any(d.unit not in ELAPSED and d.amount for _, d in terms):
                 spread = spread_of(policy)
-            lo = sum(_bounds(t, hours_a_day, spread or 0.0)[0] for t in terms)
+            lo = sum(bounds(t, hours_a_day, spread or 0.0)[0] for t in terms)
             if lo >= 0:
                 continue
             _check_chain(p, report, block, rule, terms, chain, root, when, before_me, spread or 0.0)
@@ -215,10 +216,10 @@ def _check_chain(p: Prover, report, block, rule, terms, chain, root, when, befor
     box = p.find(region, negatives)
     if box is None:
         return
-    fixed = all(d.unit in _FIXED for _, d in terms)
-    if fixed and (not spread or all(d.unit in _ELAPSED or not d.amount for _, d in terms)):
+    fixed = all(d.unit in FIXED for _, d in terms)
+    if fixed and (not spread or all(d.unit in ELAPSED or not d.amount for _, d in terms)):
         start = _default_start(p)  # every day lasts 1440 minutes: the sum is exact from any start
-        total = sum(sign * d.amount * _FIXED[d.unit] for sign, d in terms)
+        total = sum(sign * d.amount * FIXED[d.unit] for sign, d in terms)
         due = start + dt.timedelta(minutes=total)
         hit = (start, due)
     else:

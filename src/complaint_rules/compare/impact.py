@@ -83,13 +83,15 @@ class Impact(BaseModel):
 # ---------------------------------------------------------------------------- observing decisions
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def field_of(obj: Any, name: str, default: Any = None) -> Any:
+    """A part of a decision, given as models or as the plain dicts of ``CompiledPolicy.outcome``."""
     if type(obj) is dict:
         return obj.get(name, default)
     return getattr(obj, name, default)
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
+    """A decision value as the impact report writes it (``none`` for a missing one)."""
     if value is None:
         return "none"
     if type(value) is str:
@@ -97,7 +99,7 @@ def _show(value: Any) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
     return str(value)
 
 
@@ -112,7 +114,7 @@ def authority_text(
 
 def keys(decision: Any) -> dict[str, Any]:
     """The outputs of a decision that a diff compares, as comparison keys (cheap: no text is built)."""
-    g = _get
+    g = field_of
     out: dict[str, Any] = {
         "level": (g(decision, "level"), g(decision, "level_label")),
         "routes": frozenset(g(decision, "routes") or ()),
@@ -142,7 +144,7 @@ def keys(decision: Any) -> dict[str, Any]:
 
 
 def plain_keys(d: dict) -> dict[str, Any]:
-    """:func:`keys` of a decision given as plain dicts (``CompiledPolicy.outcome``), read without ``_get``."""
+    """:func:`keys` of a decision given as plain dicts (``CompiledPolicy.outcome``), read without ``field_of``."""
     out: dict[str, Any] = {
         "level": (d["level"], d["level_label"]),
         "routes": frozenset(d["routes"]),
@@ -181,7 +183,7 @@ def label(decision: Any, output: str) -> str:
 
 
 def _deadline_label(decision: Any, clock: str) -> str:
-    g = _get
+    g = field_of
     d = next((d for d in g(decision, "deadlines") or () if g(d, "clock") == clock), None)
     if d is None:
         return "none"
@@ -189,7 +191,7 @@ def _deadline_label(decision: Any, clock: str) -> str:
 
 
 def _item_label(decision: Any, rule: str, many: str, who: str) -> str:
-    g = _get
+    g = field_of
     item = next((i for i in g(decision, many) or () if g(i, "rule") == rule and g(i, "status") != "inactive"), None)
     if item is None:
         return "none"
@@ -197,11 +199,11 @@ def _item_label(decision: Any, rule: str, many: str, who: str) -> str:
 
 
 def _remedy_label(decision: Any, part: str) -> str:
-    g = _get
+    g = field_of
     remedy = g(decision, "remedy")
     if part == "tier":
         tier = g(remedy, "tier") if remedy is not None else None
-        return f"{tier}: up to {_show(g(remedy, 'cap'))} by {g(remedy, 'approver')}" if tier else "none"
+        return f"{tier}: up to {show_value(g(remedy, 'cap'))} by {g(remedy, 'approver')}" if tier else "none"
     if part == "authority":
         if remedy is None or g(remedy, "amount") is None:
             return "no amount claimed"
@@ -209,23 +211,23 @@ def _remedy_label(decision: Any, part: str) -> str:
             g(remedy, "within_cap"), g(remedy, "within_authority"), g(remedy, "required_approver"),
             g(remedy, "beyond_authority"),
         )  # fmt: skip
-    return _show(tuple(g(remedy, "options") or ())) if remedy is not None else "none"
+    return show_value(tuple(g(remedy, "options") or ())) if remedy is not None else "none"
 
 
 def _follow_up_label(decision: Any, _: str) -> str:
-    g = _get
+    g = field_of
     f = g(decision, "follow_up")
     if f is None or g(f, "status") in (None, "none"):
         return "none"
-    return f"{g(f, 'status')} {_show(g(f, 'rate'))}% by {', '.join(g(f, 'by') or ())} ({g(f, 'rule')})"
+    return f"{g(f, 'status')} {show_value(g(f, 'rate'))}% by {', '.join(g(f, 'by') or ())} ({g(f, 'rule')})"
 
 
 _REMEDY_PARTS = frozenset({"tier", "authority", "options"})
 _WHOLE = frozenset({"level", "routes", "owner", "follow_up"})  # outputs named by one word
 _LABELS: dict[str, Callable[[Any, str], str]] = {
-    "level": lambda d, _: _show(_get(d, "level")),
-    "routes": lambda d, _: "{" + ", ".join(_get(d, "routes") or ()) + "}",
-    "owner": lambda d, _: _show(_get(d, "owner")),
+    "level": lambda d, _: show_value(field_of(d, "level")),
+    "routes": lambda d, _: "{" + ", ".join(field_of(d, "routes") or ()) + "}",
+    "owner": lambda d, _: show_value(field_of(d, "owner")),
     "deadline": _deadline_label,
     "escalation": lambda d, rule: _item_label(d, rule, "escalations", "targets"),
     "obligation": lambda d, rule: _item_label(d, rule, "obligations", "by"),
@@ -283,7 +285,7 @@ def _change(
         return name, f'{la} "{x[1] if x else ""}"', f'{lb} "{y[1] if y else ""}"'
     if kind == "follow_up" and x and y and x[3] != y[3]:
         return name, f"{la} via {', '.join(x[3] or ())}", f"{lb} via {', '.join(y[3] or ())}"
-    return name, f"{la} ({_show(x)})", f"{lb} ({_show(y)})"
+    return name, f"{la} ({show_value(x)})", f"{lb} ({show_value(y)})"
 
 
 def _moved(x: Any, y: Any) -> str | None:

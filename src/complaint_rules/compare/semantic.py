@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from .. import ir
 from ..analysis.conditions import policy_conditions
 from ..analysis.domain import Space
-from ..analysis.prove import anchor_fields, schema_of
+from ..analysis.prover import anchor_fields, schema_of
 from ..analysis.regions import Box, RegionTooLarge, and_regions, find_point
 from ..analysis.witness import jsonable, to_record
 from .describe import boxes_expr, describe_boxes, expand, explicit, merge

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import ComplaintRulesError
 from .durations import offset_changes, zone
-from .impact import _get, _show, authority_text, keys, label
+from .impact import authority_text, field_of, keys, label, show_value
 from .semantic import SemanticChange
 
 MAX_TRIES = 200  # moved witnesses tried per region decided alike
@@ -29,52 +29,52 @@ def agrees(output: str, text: str, rules: list[str], decision: Any) -> bool:
     """Whether ``decision`` has the outcome ``text`` (as the semantic layer wrote it) for ``output``."""
     none = text == "none"
     if output == "level":
-        return _get(decision, "level") == (None if none else text.split(" ", 1)[0])
-    routes = list(_get(decision, "routes") or ())
+        return field_of(decision, "level") == (None if none else text.split(" ", 1)[0])
+    routes = list(field_of(decision, "routes") or ())
     if output == "routes":
         return set(routes) == (set() if none else set(text.split(", ")))
     if output.startswith("routes["):
         unit = output[len("routes[") : -1]
         return (unit in routes) == text.startswith("routed")
     if output == "owner":
-        return _get(decision, "owner") == (None if none else text)
+        return field_of(decision, "owner") == (None if none else text)
     if output.startswith("deadline "):
         clock = output.split(" ", 1)[1]
-        found = next((d for d in _get(decision, "deadlines") or () if _get(d, "clock") == clock), None)
+        found = next((d for d in field_of(decision, "deadlines") or () if field_of(d, "clock") == clock), None)
         if none:
-            return found is None or _get(found, "due_at") is None
-        return found is not None and _get(found, "due_at") is not None and _get(found, "rule") in rules
+            return found is None or field_of(found, "due_at") is None
+        return found is not None and field_of(found, "due_at") is not None and field_of(found, "rule") in rules
     if output.startswith(("escalation ", "obligation ")):
         kind, rule = output.split(" ", 1)
-        items = _get(decision, "escalations" if kind == "escalation" else "obligations") or ()
-        present = any(_get(i, "rule") == rule and _get(i, "status") != "inactive" for i in items)
+        items = field_of(decision, "escalations" if kind == "escalation" else "obligations") or ()
+        present = any(field_of(i, "rule") == rule and field_of(i, "status") != "inactive" for i in items)
         return present != none
-    remedy = _get(decision, "remedy")
+    remedy = field_of(decision, "remedy")
     if output == "remedy tier":
-        tier = _get(remedy, "tier") if remedy is not None else None
+        tier = field_of(remedy, "tier") if remedy is not None else None
         if none:
             return tier is None
         level, rest = text.split(": ", 1)
-        return tier == level and rest.endswith(f" by {_get(remedy, 'approver')}")
+        return tier == level and rest.endswith(f" by {field_of(remedy, 'approver')}")
     if output == "remedy authority":
-        if remedy is None or _get(remedy, "amount") is None:
+        if remedy is None or field_of(remedy, "amount") is None:
             return text in ("none", "no amount claimed")
         return text == authority_text(
             *(
-                _get(remedy, k)
+                field_of(remedy, k)
                 for k in ("within_cap", "within_authority", "required_approver", "beyond_authority")
             )
         )
     if output == "remedy options":
-        options = tuple(_get(remedy, "options") or ()) if remedy is not None else ()
+        options = tuple(field_of(remedy, "options") or ()) if remedy is not None else ()
         return "[" + ", ".join(options) + "]" == text
     if output == "follow_up":
-        follow = _get(decision, "follow_up")
+        follow = field_of(decision, "follow_up")
         if text.startswith("exempt"):
-            return _get(follow, "status") == "exempt"
+            return field_of(follow, "status") == "exempt"
         if none:
-            return follow is None or _get(follow, "status") in (None, "none")
-        return _get(follow, "rule") in rules
+            return follow is None or field_of(follow, "status") in (None, "none")
+        return field_of(follow, "rule") in rules
     raise ValueError(f"unknown output {output!r}")
 
 
@@ -82,13 +82,13 @@ def observed(output: str, decision: Any) -> str:
     """What a decision says for one output, as a short text for reports (with its due time, if any)."""
     if output.startswith("routes["):
         unit = output[len("routes[") : -1]
-        return "routed" if unit in (_get(decision, "routes") or ()) else "not routed"
+        return "routed" if unit in (field_of(decision, "routes") or ()) else "not routed"
     text = label(decision, output)
     key = keys(decision).get(output)
     if output.startswith("deadline "):
-        return f"{_show(key)} ({text})"
+        return f"{show_value(key)} ({text})"
     if output.startswith(("escalation ", "obligation ", "follow_up")) and key and key[-1] is not None:
-        return f"{text}, due {_show(key[-1])}"
+        return f"{text}, due {show_value(key[-1])}"
     return text
 
 
@@ -96,7 +96,7 @@ def differs(output: str, old: Any, new: Any) -> bool:
     """Whether two decisions differ in ``output`` as the diff compares it."""
     if output.startswith("routes["):
         unit = output[len("routes[") : -1]
-        return (unit in (_get(old, "routes") or ())) != (unit in (_get(new, "routes") or ()))
+        return (unit in (field_of(old, "routes") or ())) != (unit in (field_of(new, "routes") or ()))
     return keys(old).get(output) != keys(new).get(output)
 
 
