@@ -15,7 +15,7 @@ import pytest
 from complaint_rules import ir
 from complaint_rules.analysis import prove
 from complaint_rules.analysis.replay import replay, reproduces
-from complaint_rules.analysis.timing import _bounds, _calendar
+from complaint_rules.analysis.timing import bounds, policy_calendar
 from complaint_rules.analysis.zones import changes_near, offset_spread
 from complaint_rules.frontend.dsl import parse
 from complaint_rules.interpreter import calendar_for
@@ -108,12 +108,12 @@ def test_offset_changes_are_exact_and_nearest_2026_first() -> None:
 
 def test_wall_clock_units_are_bounded_by_the_spread() -> None:
     day, hours = ir.Duration(1, "days"), ir.Duration(24, "hours")
-    assert _bounds((1, day), 8.0) == (1440, 1440)
-    assert _bounds((1, day), 8.0, 60) == (1380, 1500)
-    assert _bounds((-1, day), 8.0, 60) == (-1500, -1380)
-    assert _bounds((1, hours), 8.0, 60) == (1440, 1440)  # elapsed time: the zone plays no part
-    assert _bounds((1, ir.Duration(2, "weeks")), 8.0, 60) == (20160 - 60, 20160 + 60)
-    assert _bounds((1, ir.Duration(0, "days")), 8.0, 60) == (0, 0)
+    assert bounds((1, day), 8.0) == (1440, 1440)
+    assert bounds((1, day), 8.0, 60) == (1380, 1500)
+    assert bounds((-1, day), 8.0, 60) == (-1500, -1380)
+    assert bounds((1, hours), 8.0, 60) == (1440, 1440)  # elapsed time: the zone plays no part
+    assert bounds((1, ir.Duration(2, "weeks")), 8.0, 60) == (20160 - 60, 20160 + 60)
+    assert bounds((1, ir.Duration(0, "days")), 8.0, 60) == (0, 0)
 
 
 # ---------------------------------------------------------------------------- early due times
@@ -207,4 +207,4 @@ def test_24_hours_for_major_against_1_day_for_general_is_not_proven() -> None:
 def test_the_calendar_searched_is_the_evaluators() -> None:
     policy = parse(BASE.format(zone=NY, deadlines="", extra="").replace('  calendar "US"\n', ""), "nocal.policy")
     assert policy.header.calendar is None
-    assert _calendar(policy) == calendar_for(policy)  # plain weekdays, not some country's holidays
+    assert policy_calendar(policy) == calendar_for(policy)  # plain weekdays, not some country's holidays
