@@ -26,6 +26,8 @@ from complaint_rules.errors import RecordError
 
 
 class _Decision:
+    problems = ()
+
     def __init__(self, record):
         self.record = record
 
@@ -36,7 +38,7 @@ class _Decision:
 class _Policy:
     """Decides records with an int ``n``: negative ones are bad records, ``n == 13`` is a bug."""
 
-    def evaluate(self, record, now=None):
+    def evaluate(self, record, now=None, strict=False):
         n = record.get("n")
         if not isinstance(n, int):
             raise RecordError(record.get("id"), [("n", "must be an integer"), ("x", "unknown field")])

@@ -22,11 +22,17 @@ DEALER = ROOT / "policies" / "automotive" / "svw-dealer.policy"
         {"id": "a", "received_at": "0001-01-01T00:00+14:00"},
     ],
 )
-def test_a_date_out_of_range_after_shifting_is_an_evaluation_error_naming_the_record(record):
+def test_a_date_out_of_range_after_shifting_is_a_problem_or_with_strict_an_evaluation_error(record):
     policy = load(DEALER)
+    decisions = []
     for decide in (policy.evaluate, policy.interpret):
-        with pytest.raises(EvaluationError, match=r"record a: rule \S+: .* is out of range in Asia/Shanghai"):
-            decide(record)
+        decision = decide(record)
+        assert decision.incomplete and decision.level == "general"
+        assert any("is out of range in Asia/Shanghai" in p.message and p.year is None for p in decision.problems)
+        decisions.append(decision)
+        with pytest.raises(EvaluationError, match=r"record a: .*\(rule \S+\) cannot be placed: .* is out of range in Asia/Shanghai"):
+            decide(record, strict=True)
+    assert decisions[0] == decisions[1]
 
 
 def test_a_yaml_follow_up_otherwise_without_rate_is_a_located_error():

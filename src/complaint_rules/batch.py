@@ -346,9 +346,12 @@ class BatchSummary:
     records: int = 0
     decisions: int = 0
     errors: int = 0
+    incomplete: int = 0  # decisions with a time the calendar could not place (each also a warning row)
 
     def render(self) -> str:
-        return f"{_n(self.records, 'record')} in, {_n(self.decisions, 'decision')}, {_n(self.errors, 'error')}"
+        incomplete = f", {self.incomplete} incomplete" if self.incomplete else ""
+        return (f"{_n(self.records, 'record')} in, {_n(self.decisions, 'decision')}{incomplete}, "
+                f"{_n(self.errors, 'error')}")  # fmt: skip
 
 
 def _n(count: int, noun: str) -> str:
@@ -365,19 +368,32 @@ def error_row(row: Row, problems: Iterable[tuple[str | None, str]], record_id: s
     }
 
 
-def decide(policy: Any, row: Row, now: dt.datetime | None) -> tuple[str | None, dict[str, Any] | None]:
-    """One row -> (decision JSON, None) or (None, error row)."""
+def warning_row(row: Row, decision: Any) -> dict[str, Any]:
+    """The JSON warning row of an incomplete decision: where the record is, its id and every problem."""
+    return {
+        "row": row.number,
+        "line": row.line,
+        "record_id": decision.record_id,
+        "warnings": [p.model_dump(mode="json") for p in decision.problems],
+    }
+
+
+def decide(
+    policy: Any, row: Row, now: dt.datetime | None, strict: bool = False
+) -> tuple[str | None, dict[str, Any] | None]:
+    """One row -> (decision JSON, None), (decision JSON, warning row) for an incomplete decision, or
+    (None, error row); with ``strict`` an incomplete decision is an error row."""
     if row.record is None:
         return None, error_row(row, row.problems)
     try:
-        decision = policy.evaluate(row.record, now=now)
+        decision = policy.evaluate(row.record, now=now, strict=strict)
     except RecordError as exc:
         return None, error_row(row, exc.problems, exc.record_id)
     except ComplaintRulesError as exc:
         return None, error_row(row, [(None, str(exc))], getattr(exc, "record_id", None))
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not lose the rest of the batch
         return None, error_row(row, [(None, f"internal error: {type(exc).__name__}: {exc}")])
-    return decision.model_dump_json(), None
+    return decision.model_dump_json(), warning_row(row, decision) if decision.problems else None
 
 
 def run_batch(
@@ -387,16 +403,22 @@ def run_batch(
     errors: IO[str],
     now: dt.datetime | None = None,
     tick: Callable[[], None] | None = None,
+    strict: bool = False,
 ) -> BatchSummary:
-    """Decide every row, writing one line per row to ``out`` (decision) or ``errors`` (error row)."""
+    """Decide every row, writing one line per row to ``out`` (decision) or ``errors`` (error row); an
+    incomplete decision is written to ``out`` and also listed in ``errors`` as a warning row."""
     summary = BatchSummary()
     for row in rows:
         summary.records += 1
-        decision, problem = decide(policy, row, now)
+        decision, problem = decide(policy, row, now, strict)
         if decision is not None:
             out.write(decision)
             out.write("\n")
             summary.decisions += 1
+            if problem is not None:
+                errors.write(json.dumps(problem, ensure_ascii=False, default=str))
+                errors.write("\n")
+                summary.incomplete += 1
         else:
             errors.write(json.dumps(problem, ensure_ascii=False, default=str))
             errors.write("\n")

@@ -32,9 +32,14 @@ from .decision import (
     FollowUpPlan,
     Obligation,
     PolicyMeta,
+    Problem,
     Remedy,
     TraceEntry,
+    calendar_problem,
+    dependent_problem,
     is_part,
+    trusted,
+    undecided_error,
 )
 from .errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
 from .interpreter import OPS, calendar_for, interpret, location, sample_point, severity_order
@@ -44,6 +49,7 @@ __all__ = ["CompiledPolicy", "compile_condition", "compile_policy"]
 
 Cond = Callable[[Mapping[str, Any]], bool]
 LEVEL = "\x00level"  # where the decided level sits in the values while later blocks run
+UNDECIDED = "\x00undecided"  # rule id -> the CalendarError of each time the calendar could not place
 _ORDERING = frozenset({"<", "<=", ">", ">="})
 _DT = dt.datetime
 _MONEY = ir.Money
@@ -261,12 +267,14 @@ def _shifter(cal: Calendar, duration: ir.Duration, sign: int = 1) -> Callable[[d
         return fail
 
 
-def _shift(fn: Callable[[dt.datetime], dt.datetime], start: dt.datetime, record_id: str | None, rule_id: str):
-    """``fn(start)``, a calendar error said as the rule's."""
+def _shift(fn: Callable[[dt.datetime], dt.datetime], start: dt.datetime, v: dict, rule_id: str):
+    """``fn(start)``; None when the calendar cannot place it, the error kept in the values under ``UNDECIDED``
+    for the decision's problems (see :meth:`_Plan.problems`)."""
     try:
         return fn(start)
     except CalendarError as exc:
-        raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+        v.setdefault(UNDECIDED, {})[rule_id] = exc
+        return None
 
 
 def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
@@ -285,8 +293,9 @@ _DECISION_PARTS = (
     "'record_id': record_id", "'evaluated_at': now", "'level': level",
     "'level_label': _labels.get(level) if level is not None else None", "'routes': routes", "'owner': owner",
     "'deadlines': tuple(deadlines)", "'escalations': escalations", "'remedy': remedy",
-    "'follow_up': follow_up", "'obligations': tuple(obligations)", "'trace': tuple(trace)",
+    "'follow_up': follow_up", "'obligations': tuple(obligations)", "'trace': tuple(trace)", "'problems': ()",
 )  # fmt: skip
+_DECISION = trusted(Decision)
 _PROGRAMS = itertools.count(1)  # numbers the generated sources' file names
 
 
@@ -340,6 +349,12 @@ class _Plan:
 
         fu = policy.follow_up
         self.until = fu.until_satisfied if fu is not None else None
+        self.policy = policy
+        self.clock_order = _clock_order(policy)
+        self.rules = {r.id: r for r in (*policy.deadlines, *policy.escalate, *policy.obligations,
+                                        *(fu.rules if fu is not None else ()))}  # fmt: skip
+        if fu is not None and fu.otherwise is not None:
+            self.rules[fu.otherwise.id] = fu.otherwise
         self._sources = (policy, cc, shifter)
         self._plain: Callable | None = None
         self._decide = self._generate(policy, cc, shifter)
@@ -369,7 +384,8 @@ class _Plan:
             ("_with_owner", _with_owner), ("_check_now", _check_now), ("_in_zone", self.cal.in_zone),
             ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options), ("_Decimal", Decimal),
             ("_new", object.__new__), ("_set_dict", SLOT_SETTERS[0]), ("_sample_point", sample_point),
-            ("_shift", _shift), ("_DT", _DT), ("_timezone", dt.timezone),
+            ("_shift", _shift), ("_UNDECIDED", UNDECIDED), ("_incomplete", partial(self.incomplete, models=models)),
+            ("_DT", _DT), ("_timezone", dt.timezone),
             ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo), ("_steady", self.cal.steady_years()),
         ):  # fmt: skip
             src.bind(name, value)
@@ -393,7 +409,7 @@ class _Plan:
             :meth:`Calendar.inline`); the rest, and every unusual start, through the rule's shifter.
             """
             fn, rid = const(shifter(duration, sign)), const(rule_id)
-            slow = f"_shift({fn}, _s, record_id, {rid})"
+            slow = f"_shift({fn}, _s, v, {rid})"
             how = self.cal.inline(duration, sign)
             emit(indent, f"_s = {anchor}")
             if how is None:
@@ -683,11 +699,70 @@ class _Plan:
             emit(2, "obligations.append(m)")
 
         model(1, "decision", Decision, "{" + ", ".join(_DECISION_PARTS) + "}")
+        emit(1, "if _UNDECIDED in v:")  # a time the calendar could not place: say which, and what hangs on it
+        emit(2, "return _incomplete(decision, v[_UNDECIDED])")
         emit(1, "return decision")
         src.preload(preload_after, 1)
         if models:
             self.source, self.line_map = src.text(), dict(src.rules)
         return src.function("decide")
+
+    def incomplete(self, decision: Any, failures: dict[str, Exception], models: bool = True) -> Any:
+        """``decision`` (a model, or plain dicts) with the problems of the times the calendar failed to place
+        (``failures``: rule id -> error) and of every time timed from such a clock."""
+        if models:
+            clocks = [(d.clock, d.rule) for d in decision.deadlines]
+            follow = decision.follow_up.rule
+            applied = [o.rule for o in decision.obligations]
+        else:
+            clocks = [(d["clock"], d["rule"]) for d in decision["deadlines"]]
+            follow = decision["follow_up"]["rule"]
+            applied = [o["rule"] for o in decision["obligations"]]
+        problems = self.problems(failures, dict(clocks), follow, applied)
+        if not models:
+            return {**decision, "problems": tuple(dict(p.__dict__) for p in problems)}
+        return _DECISION({**decision.__dict__, "problems": problems})
+
+    def problems(self, failures: dict[str, Exception], winners: dict[str, str], follow: str | None,
+                 applied: list[str]) -> tuple[Problem, ...]:  # fmt: skip
+        """The problems in the decision's order: deadlines (by clock), escalations, follow-up, obligations.
+
+        ``winners``: clock -> its winning rule id, ``follow``: the follow-up rule, ``applied``: the
+        obligations that apply. A clock is undecidable when the calendar failed on it or on its anchor clock.
+        """
+        source = self.cal.data_source
+        undecided: dict[str, Problem] = {}
+
+        def problem(part: Any, name: str, rule: Any, anchor: str | None) -> Problem | None:
+            if rule.id in failures:
+                return calendar_problem(part, name, rule.id, location(rule.span), failures[rule.id], source)
+            if anchor in undecided:
+                return dependent_problem(part, name, rule.id, location(rule.span), undecided[anchor])
+            return None
+
+        for clock in self.clock_order:
+            if clock in winners:
+                rule = self.rules[winners[clock]]
+                if (p := problem("deadline", clock, rule, rule.anchor)) is not None:
+                    undecided[clock] = p
+        out = [undecided[c] for c in winners if c in undecided]
+
+        def timed(part: Any, rule: Any) -> None:
+            t = rule.timing
+            anchor = t.anchor if t.kind in ("before", "after") and t.duration is not None else None
+            if (p := problem(part, rule.id, rule, anchor)) is not None:
+                out.append(p)
+
+        for x in self.policy.escalate:
+            timed("escalation", x)
+        if follow is not None:
+            x = self.rules[follow]
+            windowed = x.rate is not None and x.window is not None
+            if (p := problem("follow_up", x.id, x, x.anchor if windowed else None)) is not None:
+                out.append(p)
+        for rule_id in applied:
+            timed("obligation", self.rules[rule_id])
+        return tuple(out)
 
     def _remedy_options(self, matched: int) -> tuple[str, ...]:
         """Options in cost order without those the matched compensate rules (bits) exclude; preferred ones
@@ -750,31 +825,46 @@ class CompiledPolicy:
         """Line of :attr:`source` -> the rule it evaluates, as ``"rule_id at file:line:col"``."""
         return dict(self._p.line_map)
 
-    def evaluate(self, record: Any, now: dt.datetime | None = None) -> Decision:
-        """Coerce a raw record and decide it. Raises RecordError for a bad record, EvaluationError for a bad ``now``."""
+    def evaluate(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
+        """Coerce a raw record and decide it. Raises RecordError for a bad record, EvaluationError for a bad ``now``.
+
+        A time the calendar cannot place leaves the decision incomplete (see ``Decision.problems``);
+        with ``strict`` it raises EvaluationError instead.
+        """
         record_id, values = self.coerce(record)
-        return self._p._decide(values, record_id, now, self.meta)
+        decision = self._p._decide(values, record_id, now, self.meta)
+        if strict and decision.problems:
+            raise undecided_error(record_id, decision.problems)
+        return decision
 
     def decide(
-        self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None
-    ) -> Decision:
+        self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None,
+        *, strict: bool = False,
+    ) -> Decision:  # fmt: skip
         """Decide already-coerced values (as :func:`complaint_rules.record.coerce` returns them)."""
-        return self._p.decide(dict(values), record_id, now, self.meta)
+        decision = self._p.decide(dict(values), record_id, now, self.meta)
+        if strict and decision.problems:
+            raise undecided_error(record_id, decision.problems)
+        return decision
 
     def outcome(
-        self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None
-    ) -> dict[str, Any]:
+        self, values: Mapping[str, Any], record_id: str | None = None, now: dt.datetime | None = None,
+        *, strict: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
         """What :meth:`decide` decides, as plain dicts and tuples instead of pydantic models (for bulk use).
 
         The same compiled closures make both, so ``Decision.model_validate(outcome(...)) == decide(...)``.
         """
-        return self._p.outcome(dict(values), record_id, now, self.meta)
+        outcome = self._p.outcome(dict(values), record_id, now, self.meta)
+        if strict and outcome["problems"]:
+            raise undecided_error(record_id, outcome["problems"])
+        return outcome
 
-    def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
+    def interpret(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
         """The same decision by the tree-walking interpreter (the oracle)."""
         record_id, values = self.coerce(record)
         return interpret(
-            self.ir, values, record_id=record_id, now=now, calendar=self.calendar, meta=self.meta
+            self.ir, values, record_id=record_id, now=now, calendar=self.calendar, meta=self.meta, strict=strict
         )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from . import ir
+from .errors import EvaluationError
 
 __all__ = [
     "Amount",
@@ -18,6 +20,7 @@ __all__ = [
     "FollowUpPlan",
     "Obligation",
     "PolicyMeta",
+    "Problem",
     "Remedy",
     "TraceEntry",
     "trusted",
@@ -26,6 +29,7 @@ __all__ = [
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 EscalationStatus = Literal["pending", "due", "inactive"]
+ProblemPart = Literal["deadline", "escalation", "follow_up", "obligation"]
 FollowUpStatus = Literal["required", "exempt", "not_sampled", "none"]
 
 
@@ -218,6 +222,59 @@ class Obligation(_Part):
     retain_until: AwareDatetime | None
 
 
+class Problem(_Part):
+    """A part of a decision that could not be decided: a time the calendar cannot place (e.g. a working-day
+    deadline in a year without holiday data), or one timed from such a clock.
+
+    ``part`` and ``name`` say where it shows: a ``deadline`` by its clock, an ``escalation``, ``follow_up``
+    or ``obligation`` by its rule id; that part's time is None. ``depends_on`` is the undecidable clock it
+    is timed from (None where the calendar itself failed), ``year`` the year without data (None for other
+    calendar errors), ``location`` the rule's ``file:line:col``.
+    """
+
+    model_config = _FROZEN
+
+    part: ProblemPart
+    name: str
+    rule: str
+    location: str | None
+    depends_on: str | None
+    year: int | None
+    message: str
+
+
+_NO_DATA = re.compile(r"no holiday data for (\d+)")
+_WHAT = {"deadline": "clock", "escalation": "escalation", "follow_up": "follow-up", "obligation": "obligation"}
+
+
+def calendar_problem(
+    part: ProblemPart, name: str, rule: str, location: str | None, error: Exception, data_source: str
+) -> Problem:
+    """The problem of a time the calendar failed to place with ``error`` (both evaluators word it so)."""
+    text = str(error)
+    found = _NO_DATA.search(text)
+    year = int(found.group(1)) if found else None
+    message = f"{_WHAT[part]} {name!r} (rule {rule}) cannot be placed: {text}"
+    if year is not None:
+        source = "" if data_source in text else f" (calendar data: {data_source})"
+        message += f"{source}; supply calendar data for {year} (see docs/calendar.md)"
+    return Problem(part=part, name=name, rule=rule, location=location, depends_on=None, year=year,
+                   message=message)  # fmt: skip
+
+
+def dependent_problem(part: ProblemPart, name: str, rule: str, location: str | None, cause: Problem) -> Problem:
+    """The problem of a time timed from the undecidable clock of ``cause`` (that clock's own problem)."""
+    message = f"{_WHAT[part]} {name!r} (rule {rule}) is timed from clock {cause.name!r}, which cannot be placed"
+    return Problem(part=part, name=name, rule=rule, location=location, depends_on=cause.name, year=cause.year,
+                   message=message)  # fmt: skip
+
+
+def undecided_error(record_id: str | None, problems: tuple[Problem, ...] | list[Any]) -> EvaluationError:
+    """What ``strict=True`` raises for an incomplete decision: the first time the calendar could not place."""
+    first = next(p for p in problems if (p.depends_on if isinstance(p, Problem) else p["depends_on"]) is None)
+    return EvaluationError(record_id, first.message if isinstance(first, Problem) else first["message"])
+
+
 class TraceEntry(BaseModel):
     """A rule that matched, with its block and where it is written (``file:line:col``)."""
 
@@ -249,10 +306,29 @@ class Decision(_Part):
     follow_up: FollowUpPlan
     obligations: tuple[Obligation, ...]
     trace: tuple[TraceEntry, ...]
+    problems: tuple[Problem, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_by_default(cls, data: Any) -> Any:
+        """JSON written before decisions could be incomplete has no ``problems``: it was complete."""
+        if isinstance(data, dict) and "problems" not in data:
+            return {**data, "problems": ()}
+        return data
 
     # -- reading
+    @property
+    def incomplete(self) -> bool:
+        """Whether some time could not be decided (see :attr:`problems`); everything else still was."""
+        return bool(self.problems)
+
+    def problem(self, name: str) -> Problem | None:
+        """The problem of a clock or rule (by clock name or rule id), None when it was decided."""
+        return next((p for p in self.problems if p.name == name or p.rule == name), None)
+
     def deadline(self, clock: str) -> dt.datetime | None:
-        """The due time of a clock; None when the clock is unset or its anchor is missing."""
+        """The due time of a clock; None when the clock is unset, its anchor is missing, or it could not be
+        placed (then :meth:`problem` says why)."""
         for d in self.deadlines:
             if d.clock == clock:
                 return d.due_at

@@ -27,6 +27,17 @@ class _Explainer:
         self.d = decision
         self.rules: dict[str, Any] = {r.id: r for r in ir.all_rules(policy.ir)}
         self.where = {t.rule: getattr(t, "location", None) for t in decision.trace}
+        self.problems = {(p.part, p.name): p for p in getattr(decision, "problems", ())}
+
+    def _problem(self, out: list[str], part: str, name: str) -> bool:
+        """The problem line of a time that could not be decided; whether there was one."""
+        p = self.problems.get((part, name))
+        if p is not None:
+            out.append(f"    problem: {p.message}")
+        return p is not None
+
+    def _due(self, part: str, name: str, value: Any) -> str:
+        return "undecidable (see the problem below)" if (part, name) in self.problems else _when(value)
 
     def lines(self) -> list[str]:
         out: list[str] = []
@@ -35,6 +46,8 @@ class _Explainer:
         version = f" version {header.version}" if header.version else ""
         out.append(f"record {record_id if record_id is not None else '<no id>'} under policy {header.id}{version}")
         out.append(f"  fingerprint {self.policy.fingerprint}")
+        if self.problems:
+            out.append(f"  incomplete: {len(self.problems)} time(s) could not be decided (see the problems below)")
         self._level(out)
         self._routes(out)
         self._deadlines(out)
@@ -96,8 +109,9 @@ class _Explainer:
         for d in self.d.deadlines:
             rule = self.rules.get(d.rule)
             how = f"{show_duration(rule.duration)} after {rule.anchor}" if isinstance(rule, ir.DeadlineRule) else ""
-            out.append(f"  {d.clock} due {_when(d.due_at)}: {how}")
+            out.append(f"  {d.clock} due {self._due('deadline', d.clock, d.due_at)}: {how}")
             out.append(f"    {self._because(d.rule)}")
+            self._problem(out, "deadline", d.clock)
 
     def _escalations(self, out: list[str]) -> None:
         out.append("escalations:" if self.d.escalations else "escalations: (none)")
@@ -106,8 +120,9 @@ class _Explainer:
             how = timing(rule.timing) if isinstance(rule, ir.EscalationRule) else ""
             targets = ", ".join(e.targets)
             status = _STATUS.get(e.status, e.status)
-            out.append(f"  {e.rule}: {e.action} {targets} {how} -> {_when(e.due_at)} [{status}]")
+            out.append(f"  {e.rule}: {e.action} {targets} {how} -> {self._due('escalation', e.rule, e.due_at)} [{status}]")
             out.append(f"    {self._because(e.rule)}")
+            self._problem(out, "escalation", e.rule)
 
     def _remedy(self, out: list[str]) -> None:
         r = getattr(self.d, "remedy", None)
@@ -149,6 +164,7 @@ class _Explainer:
         out.append(" ".join(parts))
         if f.rule:
             out.append(f"  because {self._because(f.rule)}")
+            self._problem(out, "follow_up", f.rule)
         limit = getattr(f, "until_satisfied", None)
         if limit is not None:
             bound = f"at most {limit} times" if limit else "no limit"
@@ -166,6 +182,7 @@ class _Explainer:
             kept = f", keep until {_when(o.retain_until)}" if getattr(o, "retain_until", None) else ""
             out.append(f"  {o.action}{label} by {by or '(nobody)'}{when}{kept}")
             out.append(f"    {self._because(o.rule)}")
+            self._problem(out, "obligation", o.rule)
 
 
 _STATUS = {"due": "due now", "pending": "not yet due", "inactive": "inactive: its condition does not hold"}

@@ -23,8 +23,12 @@ from .decision import (
     FollowUpPlan,
     Obligation,
     PolicyMeta,
+    Problem,
     Remedy,
     TraceEntry,
+    calendar_problem,
+    dependent_problem,
+    undecided_error,
 )
 from .errors import CalendarError, EvaluationError
 from .record import schema_for
@@ -174,8 +178,13 @@ def interpret(
     now: dt.datetime | None = None,
     calendar: Calendar | None = None,
     meta: PolicyMeta | None = None,
+    strict: bool = False,
 ) -> Decision:
-    """Decide one record whose ``values`` were coerced by :func:`complaint_rules.record.coerce`."""
+    """Decide one record whose ``values`` were coerced by :func:`complaint_rules.record.coerce`.
+
+    A time the calendar cannot place is None and named in the decision's ``problems``, with every time
+    timed from it; with ``strict`` that raises :class:`EvaluationError` instead.
+    """
     if now is not None and (not isinstance(now, dt.datetime) or now.utcoffset() is None):
         raise EvaluationError(record_id, f"'now' must be a timezone-aware datetime, got {now!r}")
     calendar = calendar or calendar_for(policy)
@@ -186,6 +195,10 @@ def interpret(
     def hit(rule: Any, block: str) -> None:
         trace.append(TraceEntry(rule=rule.id, block=block, location=location(rule.span), note=rule.note))
 
+    failed: dict[str, CalendarError] = {}  # rule id -> why the calendar could not place its time
+    undecided: dict[str, Problem] = {}  # clock -> its problem
+    problems: list[Problem] = []  # of escalations, follow-up and obligations, in the decision's order
+
     def shift(
         start: dt.datetime | None, duration: ir.Duration, sign: int, rule_id: str
     ) -> dt.datetime | None:
@@ -194,7 +207,20 @@ def interpret(
         try:
             return calendar.add(start, duration) if sign > 0 else calendar.subtract(start, duration)
         except CalendarError as exc:
-            raise EvaluationError(record_id, f"rule {rule_id}: {exc}") from None
+            failed[rule_id] = exc
+            return None
+
+    def problem(part: Any, name: str, rule: Any, anchor_name: str | None) -> Problem | None:
+        """The problem of ``rule``'s time: the calendar failed on it, or it is timed from an undecidable clock."""
+        if rule.id in failed:
+            return calendar_problem(part, name, rule.id, location(rule.span), failed[rule.id], calendar.data_source)
+        if anchor_name is not None and anchor_name in undecided:
+            return dependent_problem(part, name, rule.id, location(rule.span), undecided[anchor_name])
+        return None
+
+    def flag(part: Any, rule: Any, anchor_name: str | None) -> None:
+        if (p := problem(part, rule.id, rule, anchor_name)) is not None:
+            problems.append(p)
 
     # classify
     level = None
@@ -260,6 +286,8 @@ def interpret(
         result = None
         if winner is not None:
             result = (winner, shift(anchor(winner.anchor), winner.duration, 1, winner.id))
+            if (p := problem("deadline", name, winner, winner.anchor)) is not None:
+                undecided[name] = p
         visiting.discard(name)
         resolved[name] = result
         return result
@@ -288,9 +316,12 @@ def interpret(
     if isinstance(received, dt.datetime):
         received = calendar.in_zone(received)  # every time of a decision in the policy's zone
 
-    def timing_due(t: ir.Timing, rule_id: str) -> dt.datetime | None:
+    def timing_due(t: ir.Timing, rule: Any, part: Any) -> dt.datetime | None:
         if t.kind in ("before", "after") and t.duration is not None:
-            return shift(anchor(t.anchor), t.duration, -1 if t.kind == "before" else 1, rule_id)
+            due = shift(anchor(t.anchor), t.duration, -1 if t.kind == "before" else 1, rule.id)
+            flag(part, rule, t.anchor)
+            return due
+        flag(part, rule, None)  # a retention time (`for`) the calendar could not place
         if t.kind == "for":
             return None
         return received if isinstance(received, dt.datetime) else None
@@ -307,7 +338,7 @@ def interpret(
     escalations = []
     for r in policy.escalate:
         active = env.test(r.when)
-        due = timing_due(r.timing, r.id)
+        due = timing_due(r.timing, r, "escalation")
         if not active:
             status = "inactive"
         elif now is not None and due is not None and now >= due:
@@ -327,6 +358,9 @@ def interpret(
 
     # follow-up
     follow_up = _follow_up(policy, env, meta, record_id, anchor, shift, resolve, hit)
+    if follow_up.rule is not None:
+        rule = next(r for r in (*policy.follow_up.rules, policy.follow_up.otherwise) if r and r.id == follow_up.rule)
+        flag("follow_up", rule, rule.anchor if rule.rate is not None and rule.window is not None else None)
 
     # obligations
     obligations = []
@@ -341,8 +375,11 @@ def interpret(
                 resolved_at if isinstance(resolved_at, dt.datetime) else None, r.timing.duration, 1, r.id
             )
         obligations.append(Obligation(rule=r.id, action=r.action, label=r.label, by=resolve(r.by),
-                                      due_at=timing_due(r.timing, r.id), retain_until=retain))  # fmt: skip
+                                      due_at=timing_due(r.timing, r, "obligation"), retain_until=retain))  # fmt: skip
 
+    found = tuple(undecided[name] for name in clocks if name in undecided) + tuple(problems)
+    if strict and found:
+        raise undecided_error(record_id, found)
     return Decision(
         policy_id=meta.id,
         policy_version=meta.version,
@@ -359,6 +396,7 @@ def interpret(
         follow_up=follow_up,
         obligations=tuple(obligations),
         trace=tuple(sorted(trace, key=lambda t: _BLOCKS.index(t.block))),
+        problems=found,
     )
 
 

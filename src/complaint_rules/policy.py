@@ -217,17 +217,20 @@ class Policy:
             object.__setattr__(self, "_compiled", compile_policy(self.ir, fingerprint=self.fingerprint))
         return self._compiled
 
-    def evaluate(self, record: Any, now: dt.datetime | None = None) -> Decision:
+    def evaluate(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
         """Decide a complaint record: level, routes, deadlines, escalations, remedy, follow-up, obligations, trace.
 
-        Raises :class:`~complaint_rules.errors.RecordError` naming the record id and every bad field.
+        Raises :class:`~complaint_rules.errors.RecordError` naming the record id and every bad field. A time
+        the calendar cannot place (a year without holiday data) leaves that time None and the decision
+        ``incomplete``, its ``problems`` saying why; with ``strict`` it raises
+        :class:`~complaint_rules.errors.EvaluationError` naming the record and the rule instead.
         """
         compiled = self._compiled  # set at load; the property only for a policy built some other way
-        return (compiled if compiled is not None else self.compiled).evaluate(record, now)
+        return (compiled if compiled is not None else self.compiled).evaluate(record, now, strict=strict)
 
-    def interpret(self, record: Any, now: dt.datetime | None = None) -> Decision:
+    def interpret(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
         """The same decision by the tree-walking interpreter (the test oracle; slower)."""
-        return self.compiled.interpret(record, now=now)
+        return self.compiled.interpret(record, now=now, strict=strict)
 
     def follow_up_report(self, records: Iterable[Any], period: Any = None):
         from .followup import follow_up_report

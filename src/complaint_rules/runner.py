@@ -124,6 +124,9 @@ def run_test(policy: Policy, test: ir.TestCase) -> TestResult:
             covered |= credited(policy.ir, expectation, decision)
         else:
             failures.append(Failure(expectation.span or test.span, problem))
+    if failures and decision.problems:  # say why a time came out unset
+        failures.extend(Failure(test.span, f"the decision is incomplete: {p.message}") for p in decision.problems
+                        if p.depends_on is None)  # fmt: skip
     return TestResult(name, test, tuple(failures), frozenset(covered), decision)
 
 

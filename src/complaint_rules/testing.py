@@ -230,12 +230,22 @@ def assert_decision_properties(policy: Any, record: dict[str, Any], decision: An
     values = _values(p, record)
     deadlines = list(_get(decision, "deadlines") or [])
     clocks = {_get(d, "clock"): _get(d, "due_at") for d in deadlines}
+    problems = list(_get(decision, "problems") or ())
+    undecided = {_get(x, "name") for x in problems if _get(x, "part") == "deadline"}
+    for x in problems:
+        if _get(x, "part") == "deadline":
+            assert clocks.get(_get(x, "name"), 0) is None, f"{where}: {_get(x, 'message')}, yet it has a due time"
     for deadline in deadlines:
         due = _get(deadline, "due_at")
         anchor = _get(deadline, "anchor")
         start = clocks.get(anchor) if anchor in clocks else values.get(anchor)
         if isinstance(due, dt.datetime) and isinstance(start, dt.datetime):
             assert due >= start, f"{where}: deadline {_get(deadline, 'clock')} due {due} before its start {anchor} {start}"
+        if due is None and isinstance(start, dt.datetime):  # unset with its start known: it must say why
+            assert _get(deadline, "clock") in undecided, (
+                f"{where}: deadline {_get(deadline, 'clock')} has no due time, its start {anchor} {start}, "
+                "and no problem says why"
+            )
     _assert_timings(p, where, values, clocks, decision)
     if p.compensate is not None:
         _assert_remedy(p.compensate, where, level, _get(decision, "remedy"))

@@ -17,6 +17,9 @@ def reproduces(policy: Any, finding: Finding) -> tuple[bool, str]:
         decision = policy.evaluate(finding.record)
     except ComplaintRulesError as exc:
         return False, f"evaluate rejected the counterexample: {exc}"
+    problem = decision.problem(finding.rule) if finding.rule else None
+    if problem is not None:  # the time the finding is about could not be placed: say so, do not guess
+        return False, f"evaluate could not decide it: {problem.message}"
     if finding.block == "invariants":  # declared invariants: some need a second record
         from .declared import reproduces as declared
 

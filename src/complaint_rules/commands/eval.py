@@ -32,7 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="error rows as JSON lines (default: OUT with .errors.jsonl; stderr when OUT is stdout)")
     p.add_argument("--columns", metavar="MAP.json", help="mapping of input columns to record fields (see docs/cli.md)")
     p.add_argument("--now", metavar="ISO", help="evaluation time for escalation status, e.g. 2026-12-02T10:00+08:00")
+    p.add_argument("--strict", action="store_true",
+                   help="a decision with a time the calendar cannot place is an error row, not an incomplete decision")
     p.set_defaults(func=run)
+
+
+# Exit codes: 0 every record decided completely; 1 some error row; 3 no error row, but some decisions are
+# incomplete (a time the calendar could not place; each is listed in the errors file as a warning row).
+EXIT_INCOMPLETE = 3
 
 
 def parse_now(text: str | None) -> dt.datetime | None:
@@ -111,10 +118,14 @@ def run(args: argparse.Namespace) -> int:
         buffered = io.BufferedReader(counter, 1 << 16)
         with _open_out(args.output, sys.stdout) as out, _open_out(err_path, sys.stderr) as errors, \
                 _progress(size, counter) as tick:
-            summary: BatchSummary = run_batch(policy, read_rows(buffered, kind, mapping, warn=_warn), out, errors, now, tick)
+            summary: BatchSummary = run_batch(
+                policy, read_rows(buffered, kind, mapping, warn=_warn), out, errors, now, tick, strict=args.strict
+            )
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
-    where = f" (see {err_path})" if summary.errors and err_path else ""
+    where = f" (see {err_path})" if (summary.errors or summary.incomplete) and err_path else ""
     print(summary.render() + where, file=sys.stderr)
-    return 1 if summary.errors else 0
+    if summary.errors:
+        return 1
+    return EXIT_INCOMPLETE if summary.incomplete else 0

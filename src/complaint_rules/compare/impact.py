@@ -77,7 +77,28 @@ class Impact(BaseModel):
     changed: int = 0
     errors: int = 0
     error_examples: list[str] = Field(default_factory=list)
+    reasons: dict[str, int] = Field(default_factory=dict)  # why records could not be compared -> how many
     outputs: list[OutputImpact] = Field(default_factory=list)
+
+
+def incomplete_reason(problems: Iterable[Any], country: str) -> str:
+    """Why an incomplete decision (its problems as plain dicts) cannot be compared: its undecidable times,
+    e.g. ``undecidable clock first_contact (no CN data for 2027)``."""
+    parts = []
+    for p in problems:
+        if p["depends_on"] is not None:
+            continue  # timed from one of the others
+        what = "clock" if p["part"] == "deadline" else p["part"].replace("_", "-")
+        why = f"no {country} data for {p['year']}" if p["year"] is not None else "calendar error"
+        parts.append(f"undecidable {what} {p['name']} ({why})")
+    return "; ".join(parts)
+
+
+def error_reason(exc: Exception) -> str:
+    """Why a record could not be decided, said without the record's own values (so that reasons group)."""
+    if isinstance(exc, RecordError):
+        return "invalid record: " + ", ".join(dict.fromkeys(exc.fields))
+    return f"cannot decide: {type(exc).__name__}"
 
 
 # ---------------------------------------------------------------------------- observing decisions
@@ -345,8 +366,9 @@ class _Tally:
 
 
 # What deciding one chunk gives: (records, errors, first error ids, changed records,
-# {(output, old label, new label): [count, first record ids]} in order of first appearance).
-Done = tuple[int, int, list[str], int, dict[tuple[str, str, str], list]]
+# {(output, old label, new label): [count, first record ids]} in order of first appearance,
+# {why records could not be compared: count}).
+Done = tuple[int, int, list[str], int, dict[tuple[str, str, str], list], dict[str, int]]
 
 WORKERS_FROM = 50_000  # records read in this process before ``workers=None`` starts worker processes
 
@@ -428,20 +450,28 @@ class _Judge:
         self.a, self.b, self.now = old.compiled, new.compiled, now
         self.shared = self.a.schema == self.b.schema
         self.written = written_labels(old, new)
+        self.countries = (self.a.calendar.country, self.b.calendar.country)
 
     def run(self, items: list[tuple[str, Any]]) -> Done:
         """Decide one chunk and sum up its changes."""
         errors = 0
         error_ids: list[str] = []
         found: dict[tuple[str, str, str], list] = {}
+        reasons: dict[str, int] = {}
         changed = 0
         a, b, now, shared, written = self.a, self.b, self.now, self.shared, self.written
         outcome_a, outcome_b = a.outcome, b.outcome
+
+        def fail(rid: str, reason: str) -> None:
+            nonlocal errors
+            errors += 1
+            reasons[reason] = reasons.get(reason, 0) + 1
+            if len(error_ids) < MAX_EXAMPLES:
+                error_ids.append(rid)
+
         for rid, record in items:
             if record is None:
-                errors += 1
-                if len(error_ids) < MAX_EXAMPLES:
-                    error_ids.append(rid)
+                fail(rid, "unreadable row")
                 continue
             try:
                 record_id, values = a.coerce(record)
@@ -449,10 +479,16 @@ class _Judge:
                 if not shared:
                     record_id, values = b.coerce(record)
                 db = outcome_b(values, record_id, now)
-            except (RecordError, ComplaintRulesError):
-                errors += 1
-                if len(error_ids) < MAX_EXAMPLES:
-                    error_ids.append(rid)
+            except ComplaintRulesError as exc:
+                fail(rid, error_reason(exc))
+                continue
+            if da["problems"] or db["problems"]:  # a time one side cannot place: nothing to compare it with
+                why_a = incomplete_reason(da["problems"], self.countries[0])
+                why_b = incomplete_reason(db["problems"], self.countries[1])
+                if why_a == why_b:
+                    fail(rid, why_a)
+                else:
+                    fail(rid, "; ".join(f"{side}: {why}" for side, why in (("old", why_a), ("new", why_b)) if why))
                 continue
             ka, kb = plain_keys(da), plain_keys(db)
             if ka == kb:
@@ -466,7 +502,7 @@ class _Judge:
                     seen[0] += 1
                     if len(seen[1]) < MAX_EXAMPLES:
                         seen[1].append(rid)
-        return len(items), errors, error_ids, changed, found
+        return len(items), errors, error_ids, changed, found, reasons
 
 
 _WORKER: _Judge | None = None
@@ -483,7 +519,9 @@ def _run_worker(items: list[tuple[str, Any]]) -> Done:
 
 
 def _merge(result: Impact, tally: _Tally, done: Done) -> None:
-    records, errors, error_ids, changed, found = done
+    records, errors, error_ids, changed, found, reasons = done
+    for reason, count in reasons.items():
+        result.reasons[reason] = result.reasons.get(reason, 0) + count
     result.records += records
     result.changed += changed
     result.errors += errors

@@ -95,6 +95,8 @@ def _impact_text(i: Impact) -> list[str]:
     lines = [f"impact on {i.corpus}: {i.changed} of {i.records} record(s) decided differently{share}"]
     if i.errors:
         lines.append(f"  {i.errors} record(s) could not be decided, e.g. {', '.join(i.error_examples)}")
+        for reason, count in sorted(i.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"    {reason}: {count}")
     for o in sorted(i.outputs, key=lambda o: -o.changed):
         lines.append(f"  {o.output}: {o.changed}")
         for t in sorted(o.transitions, key=lambda t: -t.count):
@@ -145,6 +147,8 @@ def render_markdown(d: PolicyDiff) -> str:
             "",
             f"{i.changed} of {i.records} records decided differently"
             + (f"; {i.errors} could not be decided" if i.errors else "")
+            + (" (" + "; ".join(f"{r}: {c}" for r, c in sorted(i.reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+               + ")" if i.errors and i.reasons else "")
             + ".",
             "",
         ]
