@@ -150,3 +150,21 @@ def test_jsonl_rows_go_through_the_column_mapping():
     (plain,) = read_jsonl(io.BytesIO(lines.splitlines(keepends=True)[0]))
     assert plain.record == {"Complaint ID": "C1", "Product": "Minor Repair", "Date": "11/05/2026", "Other": 1}
     assert plain.record_id is None
+
+
+@pytest.mark.parametrize(("count", "required"), [(0, 0), (1, 1), (2, 1), (5, 2), (53, 22), (250, 100), (1001, 401)])
+def test_the_required_count_is_the_rate_rounded_up(rate, count, required):
+    # 40% of 53 is 21.2: 22 are required (a rounding a divisor of 101 would hide: 2120 / 101 = 20.99).
+    quota = rate.follow_up_report([repair(i) for i in range(count)], "2026-11").rule("minor_repair")
+    assert quota.required == required == math.ceil(count * 2 / 5)
+    assert len(quota.matching) == count
+    assert quota.achieved_rate == (0.0 if count else None)
+    assert quota.met is (count == 0)
+
+
+def test_an_exempt_rule_requires_nothing():
+    exempt = RATE.replace("rule unhappy: 100% within 1 day after resolved_at by cs via visit", "rule unhappy: none")
+    policy = cr.loads(exempt, name="exempt.policy")
+    quota = policy.follow_up_report([repair(60, signed=False), repair(61, signed=False)], "2026-11").rule("unhappy")
+    assert quota.rate is None and quota.matching == ("R60", "R61")
+    assert quota.required == 0 and quota.shortfall == 0 and quota.to_add == () and quota.met
