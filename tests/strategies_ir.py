@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
@@ -57,6 +58,35 @@ dates = st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31))
 _offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
 datetimes = st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1), timezones=_offsets)
 member_sets = st.frozensets(st.one_of(names, texts), max_size=4)
+
+# ---------------------------------------------------------------------------- edges, for evaluation tests
+# Days where calendar arithmetic can go wrong: the last four days of a month (so a month shift lands short
+# in February or November), leap days (2000 is one, 2100 is not) and year ends, over a century.
+month_end_dates = st.builds(
+    lambda year, month, back: (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1 + back)),
+    st.integers(1990, 2100), st.integers(1, 12), st.integers(0, 3),
+)  # fmt: skip
+leap_days = st.sampled_from([1992, 1996, 2000, 2004, 2024, 2028, 2096]).map(lambda y: dt.date(y, 2, 29))
+wide_dates = st.one_of(dates, month_end_dates, leap_days)
+_wall_zones = st.sampled_from(["UTC", "Asia/Shanghai", "America/New_York", "Europe/Berlin", "Australia/Sydney"])
+aware_datetimes = st.builds(
+    lambda day, minute, zone, fold: dt.datetime.combine(day, dt.time(fold=fold)).replace(
+        tzinfo=zone if isinstance(zone, dt.timezone) else ZoneInfo(zone)
+    ) + dt.timedelta(minutes=minute),
+    wide_dates,
+    st.one_of(st.sampled_from([0, 59, 60 + 30, 120 + 30, 9 * 60, 18 * 60, 24 * 60 - 1]), st.integers(0, 24 * 60 - 1)),
+    st.one_of(_wall_zones, _offsets),
+    st.integers(0, 1),
+)  # fmt: skip
+# Counts and amounts from nothing to large, with the edges drawn often.
+counts = st.one_of(st.sampled_from([0, 1, 2, 9, 10, 11, 999, 1000, 1001, 2**31 - 1, 2**31]), st.integers(0, 10**12))
+# Text over all of Unicode (CJK, astral emoji, combining marks) except surrogates, and mixed with ASCII.
+wide_texts = st.one_of(
+    texts,
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=40),
+    st.text(st.sampled_from("退款经理火灾客诉") | st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF,
+                                                             exclude_categories=("Cs", "Cn")), min_size=1, max_size=8),
+)  # fmt: skip
 
 # Every kind of literal a condition, a default or a test input can hold.
 values = st.one_of(
