@@ -7,6 +7,7 @@ streamed, so memory stays bounded whatever the size of the file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -183,6 +184,11 @@ class Row:
 _ID_IN_TEXT = re.compile(r'"id"\s*:\s*"?([^",}\s]+)')
 
 
+def _id_in(text: str) -> str | None:
+    found = _ID_IN_TEXT.search(text)
+    return found.group(1) if found else None
+
+
 def _rid(record: dict[str, Any] | None) -> str | None:
     if not record or record.get("id") is None:
         return None
@@ -206,9 +212,13 @@ def read_jsonl(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[R
         try:
             data = json.loads(text, parse_float=Decimal)
         except json.JSONDecodeError as exc:
-            found = _ID_IN_TEXT.search(text)
-            yield Row(number, lineno, None, [(None, f"invalid JSON: {exc.msg} at column {exc.colno}")],
-                      found.group(1) if found else None)
+            yield Row(number, lineno, None, [(None, f"invalid JSON: {exc.msg} at column {exc.colno}")], _id_in(text))
+            continue
+        except ValueError as exc:  # e.g. an integer of more digits than int() converts
+            yield Row(number, lineno, None, [(None, f"invalid JSON: {exc}")], _id_in(text))
+            continue
+        except RecursionError:
+            yield Row(number, lineno, None, [(None, "invalid JSON: nested too deeply")], _id_in(text))
             continue
         if not isinstance(data, dict):
             yield Row(number, lineno, None, [(None, f"a record is a JSON object, not {type(data).__name__}")])
@@ -331,7 +341,8 @@ class CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self.raw.read(len(buffer))
+        read = getattr(self.raw, "read1", self.raw.read)  # what is there: a pipe is read as it arrives
+        data = read(len(buffer))
         n = len(data)
         buffer[:n] = data
         self.count += n
@@ -387,13 +398,61 @@ def decide(
         return None, error_row(row, row.problems)
     try:
         decision = policy.evaluate(row.record, now=now, strict=strict)
+        text = decision.model_dump_json()
+        text.encode("utf-8")  # a lone surrogate that reached the decision cannot be written: an error row
     except RecordError as exc:
         return None, error_row(row, exc.problems, exc.record_id)
     except ComplaintRulesError as exc:
         return None, error_row(row, [(None, str(exc))], getattr(exc, "record_id", None))
     except Exception as exc:  # noqa: BLE001 - a bug on one record must not lose the rest of the batch
-        return None, error_row(row, [(None, f"internal error: {type(exc).__name__}: {exc}")])
-    return decision.model_dump_json(), warning_row(row, decision) if decision.problems else None
+        return None, error_row(row, [(None, f"internal error: {type(exc).__name__}: {_text_of(exc)}")])
+    return text, warning_row(row, decision) if decision.problems else None
+
+
+def _text_of(exc: BaseException) -> str:
+    try:
+        return str(exc)[:500]
+    except Exception:  # noqa: BLE001 - an exception whose message cannot be shown still makes an error row
+        return "(no message)"
+
+
+def error_line(problem: dict[str, Any]) -> str:
+    """An error row as one line of JSON; text that is not Unicode (a lone surrogate) is escaped."""
+    text = json.dumps(problem, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(problem, ensure_ascii=True, default=str)
+    return text
+
+
+class Interrupts:
+    """A signal handler for SIGINT and SIGTERM that stops a batch between rows, never inside a line.
+
+    Outside a write the handler raises KeyboardInterrupt at once (a read blocked on a pipe stops too);
+    inside one it is held until the line is whole.
+    """
+
+    def __init__(self) -> None:
+        self.writing = False
+        self.pending: int | None = None
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.writing:
+            self.pending = signum
+            return
+        raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        self.writing = True
+        try:
+            yield
+        finally:
+            self.writing = False
+        if self.pending is not None:
+            self.pending = None
+            raise KeyboardInterrupt
 
 
 def run_batch(
@@ -403,26 +462,32 @@ def run_batch(
     errors: IO[str],
     now: dt.datetime | None = None,
     tick: Callable[[], None] | None = None,
+    summary: BatchSummary | None = None,
+    interrupts: Interrupts | None = None,
     strict: bool = False,
 ) -> BatchSummary:
     """Decide every row, writing one line per row to ``out`` (decision) or ``errors`` (error row); an
-    incomplete decision is written to ``out`` and also listed in ``errors`` as a warning row."""
-    summary = BatchSummary()
+    incomplete decision is written to ``out`` and also listed in ``errors`` as a warning row (with
+    ``strict``, it is an error row instead).
+
+    ``summary`` is filled as rows are written, so a caller that catches an interrupt still has the
+    counts; with ``interrupts`` (installed as the signal handler) a signal never cuts a line in half.
+    """
+    summary = summary if summary is not None else BatchSummary()
+    guard = interrupts.write if interrupts is not None else contextlib.nullcontext
     for row in rows:
-        summary.records += 1
         decision, problem = decide(policy, row, now, strict)
-        if decision is not None:
-            out.write(decision)
-            out.write("\n")
-            summary.decisions += 1
-            if problem is not None:
-                errors.write(json.dumps(problem, ensure_ascii=False, default=str))
-                errors.write("\n")
-                summary.incomplete += 1
-        else:
-            errors.write(json.dumps(problem, ensure_ascii=False, default=str))
-            errors.write("\n")
-            summary.errors += 1
+        with guard():
+            if decision is not None:
+                out.write(decision + "\n")
+                summary.decisions += 1
+                if problem is not None:
+                    errors.write(error_line(problem) + "\n")
+                    summary.incomplete += 1
+            else:
+                errors.write(error_line(problem) + "\n")  # type: ignore[arg-type]
+                summary.errors += 1
+            summary.records += 1
         if tick is not None:
             tick()
     return summary

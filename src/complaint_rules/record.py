@@ -7,6 +7,7 @@ import datetime as dt
 import difflib
 import json
 import re
+import reprlib
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, NamedTuple
@@ -162,9 +163,32 @@ _INT_RE = re.compile(r"[+-]?\d{1,30}")
 _MONEY_RE = re.compile(r"([A-Za-z]{3})?\s*([+-]?\d[\d,]*(?:\.\d+)?)\s*([A-Za-z]{3})?")
 
 
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother = 3, 40, 40
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _show(value: Any) -> str:
-    text = repr(value)
+    """A short form of a value for a message; a nested, huge or hostile value still gets one."""
+    try:
+        text = _SHOW.repr(value)
+    except Exception:  # noqa: BLE001 - a host object whose __repr__ raises
+        return f"a {type(value).__name__}"
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unicode(text: str) -> str:
+    """Text as an exact ``str`` of Unicode scalar values: a lone surrogate (e.g. JSON ``"\\ud800"``) is refused."""
+    if type(text) is not str:
+        text = str.__add__(text, "")  # a subclass's own methods are never called
+    if not text.isascii() and _SURROGATE.search(text):
+        raise _Bad("text holds a lone surrogate (not Unicode text)")
+    return text
+
+
+def _id_text(rid: str) -> str:
+    """A record id for an error message: a lone surrogate is shown escaped."""
+    return rid if rid.isascii() or not _SURROGATE.search(rid) else rid.encode("utf-8", "backslashreplace").decode()
 
 
 def _bool(value: Any) -> bool:
@@ -259,13 +283,13 @@ def _money(currency: str | None) -> Callable[[Any], ir.Money]:
 
 def _text(value: Any) -> str:
     if isinstance(value, str):
-        return value
+        return _unicode(value)
     raise _Bad(f"expected text, got {_show(value)}")
 
 
 def _record_id(value: Any) -> str:
     if isinstance(value, str):
-        return value.strip()
+        return str.strip(_unicode(value))
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     raise _Bad(f"expected text or a whole number, got {_show(value)}")
@@ -561,7 +585,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
                     if members <= field[5]:
                         values[name] = members if members else _NO_MEMBERS
                         continue
-            if kind is field[2]:
+            if kind is field[2] and (kind is not str or value.isascii() or not _SURROGATE.search(value)):
                 values[name] = value
                 continue
             try:
@@ -582,7 +606,11 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     def convert_mapping(mapping: Mapping, problems: list[tuple[str, str]]) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, convert, default, required in plan:
-            value = mapping.get(name)
+            try:
+                value = mapping.get(name)
+            except Exception as exc:  # noqa: BLE001 - a host Mapping whose __getitem__ raises
+                problems.append((name, f"cannot read the field: {type(exc).__name__}"))
+                continue
             if value is None or (type(value) is str and not value.strip()):
                 if required:
                     problems.append((name, "required"))
@@ -597,12 +625,22 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
         return values
 
     def coerce_one(raw: Any) -> tuple[str | None, dict[str, Any]]:
-        mapping = raw if type(raw) is dict else _load(raw)
         try:
+            mapping = raw if type(raw) is dict else _load(raw)
             rid = mapping.get("id")
+        except RecordError:
+            raise
         except Exception:  # noqa: BLE001 — a Mapping whose get misbehaves is still bad input, not a crash
             raise RecordError(None, [("<record>", "cannot read the record's fields")]) from None
-        record_id = rid.strip() if isinstance(rid, str) else str(rid) if type(rid) is int else None
+        record_id = _id_text(str.strip(rid)) if isinstance(rid, str) else str(rid) if type(rid) is int else None
+        try:
+            return finish(mapping, record_id)
+        except RecordError:
+            raise
+        except Exception as exc:  # noqa: BLE001 — hostile host objects (a raising __bool__, ...) are bad input
+            raise RecordError(record_id, [("<record>", f"cannot read the record: {type(exc).__name__}")]) from None
+
+    def finish(mapping: Mapping, record_id: str | None) -> tuple[str | None, dict[str, Any]]:
         problems: list[tuple[str, str]] = []
         if type(mapping) is dict:
             values = convert_dict(mapping, problems)

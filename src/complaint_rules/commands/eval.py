@@ -7,12 +7,15 @@ import contextlib
 import datetime as dt
 import io
 import os
+import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from ..batch import BatchSummary, ColumnMap, CountingReader, input_kind, read_rows, run_batch
+from ..batch import BatchSummary, ColumnMap, CountingReader, Interrupts, input_kind, read_rows, run_batch
 from ..policy import load
 
 # Below this many input bytes a batch finishes before a progress bar would help.
@@ -34,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--now", metavar="ISO", help="evaluation time for escalation status, e.g. 2026-12-02T10:00+08:00")
     p.add_argument("--strict", action="store_true",
                    help="a decision with a time the calendar cannot place is an error row, not an incomplete decision")
+    p.add_argument("--fsync", action="store_true", help="flush OUT and ERRFILE to disk before they are renamed into place")
     p.set_defaults(func=run)
 
 
@@ -67,13 +71,51 @@ def errors_path(output: str | None, errors: str | None) -> str | None:
 
 
 @contextlib.contextmanager
-def _open_out(path: str | None, fallback: IO[str]) -> Iterator[IO[str]]:
+def _open_out(path: str | None, fallback: IO[str], fsync: bool = False) -> Iterator[IO[str]]:
+    """Write to a temporary file beside ``path``, renamed onto it when the block ends without an error.
+
+    A run that fails (a full disk, a crash) removes the temporary file: no output that looks complete
+    is left behind. An interrupt (KeyboardInterrupt) still renames: every line written is whole.
+    """
     if path is None or path == "-":
         yield fallback
         return
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        yield handle
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="\n") as handle:
+            try:
+                yield handle
+            except KeyboardInterrupt:
+                _finish(handle, fsync)
+                os.replace(temp, target)
+                raise
+            _finish(handle, fsync)
+        os.replace(temp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+
+
+def _finish(handle: IO[str], fsync: bool) -> None:
+    handle.flush()
+    if fsync:
+        os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def _signals(interrupts: Interrupts) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the batch between rows (only the main thread can take signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, interrupts) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 @contextlib.contextmanager
@@ -114,17 +156,24 @@ def run(args: argparse.Namespace) -> int:
         raw, size = open(args.input, "rb"), os.path.getsize(args.input)  # noqa: SIM115 - closed below
     err_path = errors_path(args.output, args.errors)
     counter = CountingReader(raw)
+    summary = BatchSummary()
+    interrupts = Interrupts()
+    interrupted = False
     try:
         buffered = io.BufferedReader(counter, 1 << 16)
-        with _open_out(args.output, sys.stdout) as out, _open_out(err_path, sys.stderr) as errors, \
-                _progress(size, counter) as tick:
-            summary: BatchSummary = run_batch(
-                policy, read_rows(buffered, kind, mapping, warn=_warn), out, errors, now, tick, strict=args.strict
-            )
+        with _signals(interrupts), _open_out(args.output, sys.stdout, args.fsync) as out, \
+                _open_out(err_path, sys.stderr, args.fsync) as errors, _progress(size, counter) as tick:
+            rows = read_rows(buffered, kind, mapping, warn=_warn)
+            run_batch(policy, rows, out, errors, now, tick, summary=summary, interrupts=interrupts, strict=args.strict)
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
     where = f" (see {err_path})" if (summary.errors or summary.incomplete) and err_path else ""
+    if interrupted:
+        print(f"interrupted: {summary.render()}{where}", file=sys.stderr)
+        return 130
     print(summary.render() + where, file=sys.stderr)
     if summary.errors:
         return 1
