@@ -356,7 +356,7 @@ def test_prove_does_not_crash_on_cn_policies(path, capsys):
 
 
 def test_replay_says_a_finding_on_an_unplaceable_time_could_not_be_decided():
-    from complaint_rules.analysis.prove import Finding
+    from complaint_rules.analysis import Finding
     from complaint_rules.analysis.replay import reproduces
 
     policy = complaint_rules.loads(CHAIN, name="chain.policy")
