@@ -239,9 +239,14 @@ def test_escalations_without_now_are_pending_and_lifecycle_makes_them_inactive(c
     assert "overdue" not in contacted.rule_ids
 
 
-def test_a_year_without_calendar_data_is_an_evaluation_error(club):
-    with pytest.raises(EvaluationError, match="R1"):
-        club.evaluate({"id": "R1", "received_at": "2099-06-01T10:00+08:00"})
+def test_a_year_without_calendar_data_is_an_incomplete_decision_or_with_strict_an_evaluation_error(club):
+    record = {"id": "R1", "received_at": "2099-06-01T10:00+08:00"}
+    decision = club.evaluate(record)
+    assert decision.incomplete and decision.level is not None and decision.routes
+    assert {p.year for p in decision.problems} == {2099}
+    assert all(decision.deadline(p.name) is None for p in decision.problems if p.part == "deadline")
+    with pytest.raises(EvaluationError, match="record R1: .*no holiday data for 2099"):
+        club.evaluate(record, strict=True)
 
 
 def test_naive_now_is_rejected(club):

@@ -298,10 +298,17 @@ def _reference(old, new, rows, now=None) -> Impact:
     a, b = old.compiled, new.compiled
     for n, record in enumerate(rows, 1):
         rid = str(record["id"]) if isinstance(record, dict) and record.get("id") is not None else f"#{n}"
+        reason = None
         try:
             da, db = a.evaluate(record, now), b.evaluate(record, now)
-        except ComplaintRulesError:
+        except ComplaintRulesError as exc:
+            reason = impact_module.error_reason(exc)
+        else:
+            if da.problems or db.problems:  # not compared; never the case in this corpus's months
+                reason = "incomplete"
+        if reason is not None:
             result.errors += 1
+            result.reasons[reason] = result.reasons.get(reason, 0) + 1
             if len(result.error_examples) < MAX_EXAMPLES:
                 result.error_examples.append(rid)
             continue

@@ -45,8 +45,8 @@ def __getattr__(name: str):
         from .compare import diff
 
         return diff
-    if name == "Decision":
-        from .decision import Decision
+    if name in ("Decision", "Problem"):
+        from . import decision
 
-        return Decision
+        return getattr(decision, name)
     raise AttributeError(f"module 'complaint_rules' has no attribute {name!r}")

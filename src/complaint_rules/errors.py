@@ -143,7 +143,8 @@ class CalendarError(ComplaintRulesError, ValueError):
 
 
 class EvaluationError(ComplaintRulesError):
-    """A decision that cannot be made for a valid record (e.g. a deadline the calendar cannot place)."""
+    """A decision that cannot be made for a valid record: a bad ``now``, or with ``strict=True`` a deadline
+    the calendar cannot place (without ``strict`` that makes an incomplete decision instead)."""
 
     def __init__(self, record_id: str | None, message: str):
         self.record_id = record_id
