@@ -84,7 +84,9 @@ class _Repair:
             hours = (hours[1], hours[0]) if hours[1] < hours[0] else None
         holidays = tuple(d for d in h.holidays if d not in h.workdays)
         calendar = draw(st.sampled_from([None, "NONE", "CN", "HK"]))
-        header = dataclasses.replace(h, calendar=calendar, hours=hours, holidays=holidays)
+        # A calendar counting working time must say in which zone (the checker refuses it otherwise).
+        timezone = h.timezone if calendar is None or h.timezone else draw(st.sampled_from(["Asia/Shanghai", "UTC"]))
+        header = dataclasses.replace(h, calendar=calendar, hours=hours, holidays=holidays, timezone=timezone)
         self.currency = header.currency
         self.record = self.fix_record(p.record)
         probe = ir.Policy(header, record=self.record)
