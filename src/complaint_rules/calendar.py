@@ -193,13 +193,16 @@ _USUAL_ZONES = {"CN": "Asia/Shanghai", "GB": "Europe/London", "US": "America/New
                 "AU": "Australia/Sydney", "CA": "America/Toronto", "SG": "Asia/Singapore"}  # fmt: skip
 
 
+_ZONE_TABLE_DIRS = ("/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/lib/zoneinfo")
+
+
 @cache
 def usual_zone(country: str) -> str | None:
     """The time zone a country's deadlines are usually counted in: the first zone ``zone1970.tab`` lists
     for it (its most populous), else a small built-in table; None when neither knows the country."""
     code = country.strip().upper().partition("-")[0]
     code = {"UK": "GB", "CHN": "CN"}.get(code, code)
-    for folder in ("/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/lib/zoneinfo"):
+    for folder in _ZONE_TABLE_DIRS:
         try:
             lines = Path(folder, "zone1970.tab").read_text(encoding="utf-8").splitlines()
         except OSError:
