@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         warning = horizon_warning(policy, day, args.horizon)
         if warning:
-            print(f"{path}: {warning}", file=sys.stderr)
+            print(f"{path}: {warning}")  # with the ok lines, in order: a warning is no failure
         if not args.quiet:
             print(f"{path}: ok")
     if not files:
