@@ -30,6 +30,7 @@ from strategies_ir import conditions, currencies, durations, names, policies, te
 import complaint_rules
 from complaint_rules import codegen, ir, testing
 from complaint_rules.analysis.witness import NoWitness
+from complaint_rules.calendar import load_calendar_data
 from complaint_rules.checker import ORDERED_KINDS
 from complaint_rules.compiler import LEVEL, CompiledPolicy, _CondCompiler, _is_number, compile_policy
 from complaint_rules.decision import Amount, Deadline, Decision, Escalation, FollowUpPlan, Obligation, Remedy
@@ -39,6 +40,8 @@ from complaint_rules.interpreter import _Env, severity_order
 from complaint_rules.policy import check_resolved
 from complaint_rules.printer import print_policy
 from complaint_rules.record import DERIVED_FIELDS, schema_for
+
+CN_2027 = load_calendar_data(Path(__file__).parent / "fixtures" / "calendars" / "cn-2027.yaml")
 
 # ---------------------------------------------------------------------------- random checked policies
 
@@ -84,7 +87,12 @@ class _Repair:
             hours = (hours[1], hours[0]) if hours[1] < hours[0] else None
         holidays = tuple(d for d in h.holidays if d not in h.workdays)
         calendar = draw(st.sampled_from([None, "NONE", "CN", "HK"]))
-        header = dataclasses.replace(h, calendar=calendar, hours=hours, holidays=holidays)
+        # A calendar counting working time must say in which zone (the checker refuses it otherwise).
+        timezone = h.timezone if calendar is None or h.timezone else draw(st.sampled_from(["Asia/Shanghai", "UTC"]))
+        # Now and then the 2027 test fixture, so both evaluators decide working days in a supplied year too.
+        sources = CN_2027 if calendar == "CN" and draw(st.booleans()) else ()
+        header = dataclasses.replace(h, calendar=calendar, hours=hours, holidays=holidays, timezone=timezone,
+                                     calendar_sources=sources)
         self.currency = header.currency
         self.record = self.fix_record(p.record)
         probe = ir.Policy(header, record=self.record)
@@ -382,9 +390,10 @@ def checked_policies(draw, hits: tuple[str, str] | None = None) -> tuple[ir.Poli
         assume(False)
     if draw(st.booleans()):
         # Through the DSL: the rules get spans, so trace entries and the line map have locations.
+        # The loaded calendar data is no part of the text (policy.load attaches it): carry it over.
         parsed = dsl.parse(print_policy(p), "random.policy")
-        assert parsed == p
-        p = parsed
+        assert parsed == dataclasses.replace(p, header=dataclasses.replace(p.header, calendar_sources=()))
+        p = dataclasses.replace(parsed, header=dataclasses.replace(parsed.header, calendar_sources=p.header.calendar_sources))
     STATS["accepted"] += 1
     STATS.update(_features(p))
     return p, compile_policy(p)

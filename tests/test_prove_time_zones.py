@@ -24,7 +24,7 @@ from complaint_rules.policy import Policy, parse_text
 BASE = """
 policy "dst" {{
   currency USD
-  calendar "US"
+  calendar "US" nationwide
   hours 09:00-17:00
   timezone "{zone}"
 }}
@@ -205,6 +205,6 @@ def test_24_hours_for_major_against_1_day_for_general_is_not_proven() -> None:
 
 
 def test_the_calendar_searched_is_the_evaluators() -> None:
-    policy = parse(BASE.format(zone=NY, deadlines="", extra="").replace('  calendar "US"\n', ""), "nocal.policy")
+    policy = parse(BASE.format(zone=NY, deadlines="", extra="").replace('  calendar "US" nationwide\n', ""), "nocal.policy")
     assert policy.header.calendar is None
     assert policy_calendar(policy) == calendar_for(policy)  # plain weekdays, not some country's holidays

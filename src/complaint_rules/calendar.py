@@ -29,10 +29,13 @@ __all__ = [
     "DataYear",
     "Interval",
     "as_calendar_data",
+    "data_from_env",
     "calendar",
     "load_calendar_data",
     "parse_calendar_data",
     "parse_duration",
+    "regional_subdivisions",
+    "usual_zone",
 ]
 
 _UTC = dt.timezone.utc
@@ -146,6 +149,17 @@ def _source(country: str) -> _Source:
     try:
         table = holidays.country_holidays(base, subdiv=subdiv or None, years=())
     except NotImplementedError:
+        if subdiv:
+            try:
+                whole = holidays.country_holidays(base, years=())
+            except NotImplementedError:
+                pass
+            else:
+                valid = ", ".join(f"{whole.country}-{s}" for s in whole.subdivisions) or "none"
+                raise CalendarError(
+                    f"unknown calendar {country!r}: {whole.country} has no subdivision {subdiv!r}; "
+                    f"expected one of {valid}"
+                ) from None
         raise CalendarError(
             f"unknown calendar {country!r}: use a country code known to the holidays package "
             "(e.g. 'CN', 'US', 'US-CA') or 'NONE' for plain weekdays"
@@ -153,6 +167,52 @@ def _source(country: str) -> _Source:
     # Releases before start_year/end_year existed computed every year by rule within this range.
     first, last = getattr(table, "start_year", 1901), getattr(table, "end_year", 2100)
     return _Source("holidays", table.country, subdiv or None, first, last, f"holidays {holidays.__version__}")
+
+
+@cache
+def regional_subdivisions(country: str) -> tuple[str, ...]:
+    """The subdivisions (``GB-ENG``, ...) of a bare country whose holidays differ from its nationwide ones
+    (in 2026 or 2027, by the ``holidays`` package); empty when they do not, or ``country`` names one already."""
+    source = _source(country)
+    if source.kind != "holidays" or source.subdiv is not None:
+        return ()
+    import holidays
+
+    def days(subdiv: str | None) -> frozenset:
+        return frozenset(holidays.country_holidays(source.code, subdiv=subdiv, years=(2026, 2027)).keys())
+
+    subdivisions = holidays.country_holidays(source.code, years=()).subdivisions
+    nationwide = days(None)
+    if all(days(s) == nationwide for s in subdivisions):
+        return ()
+    return tuple(f"{source.code}-{s}" for s in subdivisions)
+
+
+_USUAL_ZONES = {"CN": "Asia/Shanghai", "GB": "Europe/London", "US": "America/New_York", "TW": "Asia/Taipei",
+                "HK": "Asia/Hong_Kong", "JP": "Asia/Tokyo", "DE": "Europe/Berlin", "FR": "Europe/Paris",
+                "AU": "Australia/Sydney", "CA": "America/Toronto", "SG": "Asia/Singapore"}  # fmt: skip
+
+
+_ZONE_TABLE_DIRS = ("/usr/share/zoneinfo", "/usr/lib/zoneinfo", "/usr/share/lib/zoneinfo")
+
+
+@cache
+def usual_zone(country: str) -> str | None:
+    """The time zone a country's deadlines are usually counted in: the first zone ``zone1970.tab`` lists
+    for it (its most populous), else a small built-in table; None when neither knows the country."""
+    code = country.strip().upper().partition("-")[0]
+    code = {"UK": "GB", "CHN": "CN"}.get(code, code)
+    for folder in _ZONE_TABLE_DIRS:
+        try:
+            lines = Path(folder, "zone1970.tab").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            parts = line.split("\t")
+            if len(parts) >= 3 and not line.startswith("#") and code in parts[0].split(","):
+                return parts[2]
+        break
+    return _USUAL_ZONES.get(code)
 
 
 def _official_flags(source: _Source, year: int) -> bytearray:

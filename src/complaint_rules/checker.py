@@ -8,6 +8,7 @@ searching the enclosing node's text, so the caret still lands on the word.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import functools
@@ -195,15 +196,45 @@ class _Checker:
                 self.add("name", f"unknown time zone '{h.timezone}'{suggest(h.timezone, zones)}",
                          locate(h.span, h.timezone))
         if h.calendar is not None:
-            from .calendar import _source
-
-            try:
-                _source(h.calendar)
-            except CalendarError as exc:
-                self.add("name", str(exc), locate(h.span, f'"{h.calendar}"', after=r"\bcalendar\b"))
+            self.calendar_settings(h)
         for day in set(h.holidays) & set(h.workdays):
             self.add("structure", f"{day.isoformat()} is both a holiday and a workday", locate(
                 h.span, day.isoformat()))
+
+    def calendar_settings(self, h: ir.Header) -> None:
+        """The calendar must mean what it says: a known country, the subdivision whose holidays apply,
+        the zone its working days are counted in, and calendar data that fits it (docs/calendar.md)."""
+        from .calendar import CalendarDataError, calendar, regional_subdivisions, usual_zone
+
+        where = locate(h.span, f'"{h.calendar}"', after=r"\bcalendar\b")
+        try:
+            code = calendar(h.calendar).country
+        except CalendarError as exc:
+            self.add("name", str(exc), where)
+            return
+        regions = regional_subdivisions(code)
+        if regions and not h.nationwide:
+            self.add("name", f"the holidays of {code} differ by subdivision: name one ({', '.join(regions)}), "
+                     f"or write 'calendar \"{h.calendar}\" nationwide' for the days common to all of them", where)
+        elif h.nationwide and not regions:
+            self.add("structure", f"'nationwide' says nothing for {code}: its holidays do not differ by "
+                     "subdivision", locate(h.span, "nationwide"))
+        if h.timezone is None and _counts_working_time(self.policy):
+            zone = usual_zone(code)
+            hint = f"; {code}'s usual zone is {zone}: timezone \"{zone}\"" if zone else ""
+            self.add("structure", f"the policy counts working days or business hours on the {code} calendar but "
+                     f"sets no 'timezone', so they would be counted in UTC{hint}", where)
+        data_where = locate(h.span, f'"{h.calendar_data}"', after=r"\bdata\b") if h.calendar_data else where
+        for data in h.calendar_sources:
+            if data.country != code:
+                self.add("name", f"calendar data {data.path} is for {data.country}, not the policy's calendar "
+                         f"{code}", data_where)
+        try:
+            calendar(h.calendar, data=h.calendar_sources)
+        except CalendarDataError as exc:
+            self.diagnostics.extend(exc.diagnostics)
+        except CalendarError as exc:
+            self.add("name", str(exc), data_where)
 
     def record(self) -> None:
         seen: dict[str, ir.FieldDecl] = {}
@@ -651,6 +682,21 @@ def _dupes(checker: _Checker, items, key, what: str, word=None, after: str | Non
             checker.add("structure", f"duplicate {what} '{label}' (first at {_at(seen[k].span)})", where)
         else:
             seen[k] = item
+
+
+_WORKING_UNITS = frozenset({"working_days", "business_hours", "end_of_day"})
+
+
+def _counts_working_time(node) -> bool:
+    """Whether any duration in the policy is in working days, business hours or ``end of day``."""
+    if isinstance(node, ir.Duration):
+        return node.unit in _WORKING_UNITS
+    if isinstance(node, (tuple, frozenset)):
+        return any(_counts_working_time(n) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type) and not isinstance(node, ir.Header):
+        return any(_counts_working_time(getattr(node, f.name)) for f in dataclasses.fields(node)
+                   if f.name not in ("span", "comments", "trailing", "comment_slots"))  # fmt: skip
+    return False
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,8 +12,11 @@ import sys
 from collections.abc import Sequence
 
 from .errors import ComplaintRulesError, PolicyError
+from .policy import default_calendar_data
 
-COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff")
+COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff", "calendar")
+# Commands that load policies take --calendar-data (docs/calendar.md); `calendar` adds its own.
+LOADING = ("check", "dump", "eval", "explain", "test", "prove", "diff")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -35,7 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+        if name in LOADING:
+            add_calendar_data(sub.choices[name])
     return parser
+
+
+def add_calendar_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--calendar-data", action="append", default=[], metavar="DIR",
+                   help="calendar data files (a directory of *.yaml, or one file) for years or days the "
+                   "holiday packages lack; repeatable; after the policy's own 'data' file, before "
+                   "$COMPLAINT_RULES_CALENDAR_DATA")  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return int(exc.code or 0)
     try:
-        return int(args.func(args))
+        with default_calendar_data(getattr(args, "calendar_data", None) or ()):
+            return int(args.func(args))
     except PolicyError as exc:
         print(exc.render(), file=sys.stderr)
         return EXIT_FINDINGS

@@ -55,6 +55,7 @@ def calendar_for(policy: ir.Policy) -> Calendar:
         timezone=h.timezone or "UTC",
         holidays=h.holidays,
         workdays=h.workdays,
+        data=h.calendar_sources,
     )
 
 

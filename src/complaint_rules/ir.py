@@ -256,6 +256,11 @@ class Header:
     timezone: str | None = None
     holidays: tuple[dt.date, ...] = ()
     workdays: tuple[dt.date, ...] = ()
+    nationwide: bool | None = None  # `calendar "GB" nationwide`: the days common to all subdivisions, on purpose
+    calendar_data: str | None = None  # `calendar "CN" data "file.yaml"`, relative to the policy file
+    # The loaded calendar data (calendar.CalendarData) of this country, in precedence order: the policy's own
+    # file, then what the host supplied. Filled by policy.load; not printed, but part of the fingerprint.
+    calendar_sources: tuple = ()
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
     trailing: tuple[str, ...] = _comments()  # comments before the block's closing brace

@@ -107,8 +107,8 @@ def _merge_header(base: ir.Header, new: ir.Header) -> ir.Header:
         value = getattr(new, f.name)
         if f.name in ("holidays", "workdays"):
             value = tuple(dict.fromkeys(getattr(base, f.name) + value))
-        elif value is None:
-            continue
+        elif value is None or (f.name == "calendar_sources" and not value):
+            continue  # an overlay without a data file of its own keeps its base's
         changes[f.name] = value
     return dataclasses.replace(base, span=new.span, comments=new.comments, **changes)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +75,7 @@ def parse_file(
     real = path.resolve() if read is _read else path
     text = read(path)
     source = parse_text(text, display_path(path) if read is _read else str(path), format_of(path))
+    source = _with_own_data(source, path, text, read)
     if source.extends is None:
         return source, source
     base_path = path.parent / source.extends
@@ -95,6 +98,72 @@ def parse_file(
     resolved = merge(base, source, diagnostics)
     diagnostics.raise_if_any()
     return source, resolved
+
+
+def _with_own_data(policy: ir.Policy, path: Path, text: str, read: Callable[[Path], str]) -> ir.Policy:
+    """The policy with the calendar data file its header names loaded (relative to the policy file)."""
+    h = policy.header
+    if h.calendar_data is None:
+        return policy
+    from .calendar import CalendarError, load_calendar_data
+
+    data_path = path.parent / h.calendar_data
+    if read is not _read:
+        data_path = Path(os.path.normpath(data_path))
+    try:
+        data = load_calendar_data(data_path, None if read is _read else read)
+    except PolicyError:
+        raise  # the data file's own located errors
+    except (CalendarError, FileNotFoundError, KeyError) as exc:
+        from .span import locate
+
+        reason = "does not exist" if not isinstance(exc, CalendarError) or "no such file" in str(exc) else str(exc)
+        diagnostics = Diagnostics()
+        diagnostics.add("name", f"calendar data {h.calendar_data!r} {reason}",
+                        locate(h.span, f'"{h.calendar_data}"', after=r"\bcalendar\b"))  # fmt: skip
+        diagnostics.raise_if_any()
+        raise
+    return dataclasses.replace(policy, header=dataclasses.replace(h, calendar_sources=data))
+
+
+_CALENDAR_DATA: contextvars.ContextVar[tuple] = contextvars.ContextVar("calendar_data", default=())
+
+
+@contextlib.contextmanager
+def default_calendar_data(data: object) -> Iterator[None]:
+    """Within the block, :func:`load` and :func:`loads` also use ``data`` (the CLI's ``--calendar-data``),
+    after their own ``calendar_data`` argument and before ``COMPLAINT_RULES_CALENDAR_DATA``."""
+    from .calendar import as_calendar_data
+
+    token = _CALENDAR_DATA.set(as_calendar_data(data))
+    try:
+        yield
+    finally:
+        _CALENDAR_DATA.reset(token)
+
+
+def with_calendar_data(policy: ir.Policy, calendar_data: object = None) -> ir.Policy:
+    """A resolved policy with the host's calendar data added after its own (docs/calendar.md: precedence):
+    the ``calendar_data`` argument, then :func:`default_calendar_data`'s, then the environment variable's.
+    Only data for the policy's own calendar is kept."""
+    from .calendar import CalendarError, as_calendar_data, calendar, data_from_env
+
+    h = policy.header
+    if h.calendar is None:
+        return policy
+    try:
+        supplied = (*as_calendar_data(calendar_data), *_CALENDAR_DATA.get(), *data_from_env())
+        code = calendar(h.calendar).country
+    except PolicyError:
+        raise
+    except CalendarError as exc:
+        if "unknown calendar" in str(exc):
+            return policy  # the checker says so, located
+        raise
+    mine = tuple(d for d in supplied if d.country == code and d not in h.calendar_sources)
+    if not mine:
+        return policy
+    return dataclasses.replace(policy, header=dataclasses.replace(h, calendar_sources=(*h.calendar_sources, *mine)))
 
 
 def _extends_span(text: str, name: str) -> Span | None:
@@ -143,6 +212,8 @@ def strip_comments(node):
 def fingerprint(policy: ir.Policy) -> str:
     """sha256 of the canonical DSL of a resolved policy without comments and tests: same for DSL and YAML."""
     canonical = print_policy(strip_comments(dataclasses.replace(policy, tests=())))
+    for data in policy.header.calendar_sources:  # what the calendar data means is part of the policy
+        canonical += f"\n# calendar data {data.country} {data.digest()}"
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -238,23 +309,31 @@ class Policy:
         return follow_up_report(self.compiled, records, period)
 
 
-def load(path: str | os.PathLike) -> Policy:
-    """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it."""
+def load(path: str | os.PathLike, calendar_data: object = None) -> Policy:
+    """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
+
+    ``calendar_data``: calendar data files the host supplies (a path to a file or directory, a mapping,
+    a CalendarData, or a list of them; docs/calendar.md), used after the policy's own ``data`` file.
+    """
     source, resolved = parse_file(path)
+    resolved = with_calendar_data(resolved, calendar_data)
     check_resolved(resolved)
     policy = Policy(source, resolved, display_path(Path(path)))
     policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
     return policy
 
 
-def loads(text: str, format: str = "dsl", name: str = "<policy>") -> Policy:
-    """Load a policy from text. A policy with ``extends`` needs :func:`load` (paths are relative to its file)."""
+def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None) -> Policy:
+    """Load a policy from text. A policy with ``extends`` or a calendar ``data`` file needs :func:`load`
+    (paths are relative to its file); ``calendar_data`` as for :func:`load`."""
     source = parse_text(text, name, format)
-    if source.extends is not None:
-        raise PolicyError(
-            "a policy with 'extends' must be loaded from a file: use complaint_rules.load(path)", source.span
-        )
-    check_resolved(source)
-    policy = Policy(source, source, None)
+    for what, value in (("'extends'", source.extends), ("a calendar 'data' file", source.header.calendar_data)):
+        if value is not None:
+            raise PolicyError(
+                f"a policy with {what} must be loaded from a file: use complaint_rules.load(path)", source.span
+            )
+    resolved = with_calendar_data(source, calendar_data)
+    check_resolved(resolved)
+    policy = Policy(source, resolved, None)
     policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
     return policy

@@ -144,7 +144,8 @@ def _header(h: ir.Header, out: list[str], slots: _Slots) -> None:
         ("version", None if h.version is None else _str(h.version)),
         ("effective", h.effective and h.effective.isoformat()),
         ("currency", h.currency),
-        ("calendar", None if h.calendar is None else _str(h.calendar)),
+        ("calendar", None if h.calendar is None else _str(h.calendar) + (" nationwide" if h.nationwide else "")
+         + ("" if h.calendar_data is None else f" data {_str(h.calendar_data)}")),
         ("hours", h.hours and f"{h.hours[0]:%H:%M}-{h.hours[1]:%H:%M}"),
         ("timezone", None if h.timezone is None else _str(h.timezone)),
         ("holidays", h.holidays and "{" + ", ".join(d.isoformat() for d in h.holidays) + "}"),

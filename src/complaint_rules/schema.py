@@ -172,6 +172,8 @@ def json_schema() -> dict:
             "effective": {"type": "string", "description": "YYYY-MM-DD"},
             "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
             "calendar": {"type": "string"},
+            "nationwide": {"type": "boolean", "description": "the days common to every subdivision, on purpose"},
+            "calendar_data": {"type": "string", "description": "a calendar data file, relative to this one"},
             "hours": {
                 "type": "string",
                 "pattern": r"^\d{2}:\d{2}\s*-\s*\d{2}:\d{2}$",

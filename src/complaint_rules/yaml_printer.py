@@ -210,6 +210,10 @@ def _header(h: ir.Header) -> list:
         out.append(("currency", _text(h.currency)))
     if h.calendar is not None:
         out.append(("calendar", _text(h.calendar)))
+    if h.nationwide:
+        out.append(("nationwide", _dsl("true")))
+    if h.calendar_data is not None:
+        out.append(("calendar_data", _text(h.calendar_data)))
     if h.hours is not None:
         out.append(("hours", _text(f"{h.hours[0]:%H:%M}-{h.hours[1]:%H:%M}")))
     if h.timezone is not None:

@@ -37,7 +37,7 @@ HORIZON = 2100  # the check runs to 1 January of this year (the tz database has 
 
 def calendar_key(h: ir.Header) -> tuple:
     """What working-day and business-hour arithmetic depends on."""
-    return (h.calendar, h.hours, h.timezone, h.holidays, h.workdays)
+    return (h.calendar, h.hours, h.timezone, h.holidays, h.workdays, h.calendar_sources)
 
 
 def zone(h: ir.Header) -> str:

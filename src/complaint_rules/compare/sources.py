@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import ir
 from ..errors import ComplaintRulesError
-from ..policy import Policy, check_resolved, display_path, parse_file
+from ..policy import Policy, check_resolved, display_path, parse_file, with_calendar_data
 
 # ``HEAD~1:policies/x.policy``, ``main:x.policy``, ``a1b2c3:x.policy``; not ``C:\x`` (a Windows drive).
 _GIT_SPEC = re.compile(r"^(?P<rev>[^:\s][^:]*):(?P<path>[^\\].*)$")
@@ -52,6 +52,7 @@ def resolve(spec: Any, cwd: str | os.PathLike | None = None) -> Side:
     path = Path(text) if Path(text).is_absolute() else base / text
     if path.is_file():
         source, resolved = parse_file(path)
+        resolved = with_calendar_data(resolved)
         _check(resolved)
         return Side(display_path(path), source, resolved, display_path(path))
     match = _GIT_SPEC.match(text)
@@ -63,6 +64,7 @@ def resolve(spec: Any, cwd: str | os.PathLike | None = None) -> Side:
         source, resolved = parse_file(Path(os.path.normpath(rel)), read=reader)
     except FileNotFoundError as exc:
         raise DiffSourceError(f"{text}: {exc}") from None
+    resolved = with_calendar_data(resolved)
     _check(resolved)
     return Side(text, source, resolved, text)
 

@@ -206,7 +206,7 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
         return same_meaning(a, b, old.header, new.header)
 
     for f in dataclasses.fields(ir.Header):
-        if f.name in ("span", "comments", "trailing"):
+        if f.name in ("span", "comments", "trailing", "calendar_sources"):
             continue
         changes += _value_change("header", f.name, getattr(old.header, f.name) or None,
                                  getattr(new.header, f.name) or None)

@@ -210,12 +210,13 @@ def _calendar_differences(headers: list, first: dt.date, limit: int = 12) -> lis
     if len(headers) != 2:
         return []
     a, b = headers
-    if (a.calendar, a.holidays, a.workdays) == (b.calendar, b.holidays, b.workdays):
+    if (a.calendar, a.holidays, a.workdays, a.calendar_sources) == (b.calendar, b.holidays, b.workdays,
+                                                                    b.calendar_sources):
         return []
     try:
         cals = [
             calendar(h.calendar or "NONE", hours=h.hours, timezone=h.timezone or "UTC",
-                     holidays=h.holidays, workdays=h.workdays)
+                     holidays=h.holidays, workdays=h.workdays, data=h.calendar_sources)
             for h in headers
         ]  # fmt: skip
     except ComplaintRulesError:

@@ -154,6 +154,8 @@ class Builder(Transformer):
                 self.error(f"'{key}' is set twice in the header", c.span)
             if key in ("holidays", "workdays"):
                 value = kw.get(key, ()) + value
+            if key == "calendar":
+                value, kw["nationwide"], kw["calendar_data"] = value
             kw[key] = value
         return ir.Header(id=ident, span=self.span(meta), **kw)
 
@@ -167,7 +169,11 @@ class Builder(Transformer):
     h_version = _h("version", lambda self, c: _unquote(c[0]))
     h_effective = _h("effective", lambda self, c: self._date(c[0]))
     h_currency = _h("currency", lambda self, c: str(c[0]))
-    h_calendar = _h("calendar", lambda self, c: _unquote(c[0]))
+    h_calendar = _h("calendar", lambda self, c: (
+        _unquote(c[0]),
+        True if any(isinstance(t, Token) and t.type == "NATIONWIDE" for t in c) else None,
+        next((_unquote(t) for t in c[1:] if isinstance(t, Token) and t.type == "STRING"), None),
+    ))
     h_hours = _h("hours", lambda self, c: (self._time(c[0]), self._time(c[1])))
     h_timezone = _h("timezone", lambda self, c: _unquote(c[0]))
     h_holidays = _h("holidays", lambda self, c: tuple(self._date(t) for t in c))

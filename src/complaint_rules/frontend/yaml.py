@@ -55,6 +55,8 @@ HEADER_KEYS = (
     "effective",
     "currency",
     "calendar",
+    "nationwide",
+    "calendar_data",
     "hours",
     "timezone",
     "holidays",
@@ -165,7 +167,7 @@ class _Reader(_Nodes):
         if keys is None:
             return None
         kw: dict = {}
-        for key in ("title", "version", "calendar", "timezone"):
+        for key in ("title", "version", "calendar", "calendar_data", "timezone"):
             if key in keys and not self.is_null(keys[key]):
                 kw[key] = self.text(keys[key], f"'{key}'")
         if "effective" in keys and not self.is_null(keys["effective"]):
@@ -177,6 +179,15 @@ class _Reader(_Nodes):
             kw["currency"] = cur
         if "hours" in keys:
             kw["hours"] = self.hours(keys["hours"])
+        if "nationwide" in keys:
+            flag = keys["nationwide"]
+            if not (self.is_scalar(flag) and flag.value in ("true", "false")):
+                self.error("'nationwide' is true or false", flag)
+            elif flag.value == "true":
+                kw["nationwide"] = True
+        for key in ("nationwide", "calendar_data"):
+            if key in keys and "calendar" not in keys:
+                self.error(f"'{key}' belongs to a 'calendar': set 'calendar' too", keys[key])
         for key in ("holidays", "workdays"):
             if key in keys:
                 dates = (
