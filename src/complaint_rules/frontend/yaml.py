@@ -167,16 +167,30 @@ class _Loader(pyyaml.SafeLoader):
         return node
 
     def compose_sequence_node(self, anchor):
-        node = super().compose_sequence_node(anchor)
-        if len(node.value) > limits.MAX_ENTRIES:
-            self.refuse(f"too many items in one list ({len(node.value)}; at most {limits.MAX_ENTRIES})", node.start_mark)
-        return node
+        return self.collection(anchor, pyyaml.SequenceNode, pyyaml.SequenceEndEvent, "items in one list")
 
     def compose_mapping_node(self, anchor):
-        node = super().compose_mapping_node(anchor)
-        if len(node.value) > limits.MAX_ENTRIES:
-            self.refuse(f"too many keys in one mapping ({len(node.value)}; at most {limits.MAX_ENTRIES})",
-                        node.start_mark)
+        return self.collection(anchor, pyyaml.MappingNode, pyyaml.MappingEndEvent, "keys in one mapping")
+
+    def collection(self, anchor, kind, end, what: str):
+        """pyyaml's compose_sequence_node/compose_mapping_node, refusing an oversize one at its first extra entry."""
+        start = self.get_event()
+        tag = start.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(kind, None, start.implicit)
+        node = kind(tag, [], start.start_mark, None, flow_style=start.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = node
+        mapping = kind is pyyaml.MappingNode
+        while not self.check_event(end):
+            if len(node.value) == limits.MAX_ENTRIES:
+                self.refuse(f"too many {what} (at most {limits.MAX_ENTRIES})", node.start_mark)
+            if mapping:
+                key = self.compose_node(node, None)
+                node.value.append((key, self.compose_node(node, key)))
+            else:
+                node.value.append(self.compose_node(node, len(node.value)))
+        node.end_mark = self.get_event().end_mark
         return node
 
 
