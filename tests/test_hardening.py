@@ -415,3 +415,19 @@ def test_extends_through_a_symlink_out_of_the_root_is_refused(tmp_path):
 @pytest.mark.parametrize("path", sorted((ROOT / "policies").rglob("*.policy")), ids=lambda p: p.name)
 def test_bundled_policies_and_overlays_still_load(path):
     assert cr.load(path).id
+
+
+@pytest.mark.parametrize(("clocks", "where", "words"), [
+    (5000, (49, 1), "too many entries"),  # the audit's 5,000 chained clocks: refused at the block
+    (400, (50 + limits.MAX_DEADLINES, 3), "too many deadline rules"),  # at the first rule beyond the limit
+])
+def test_chained_clocks_beyond_the_limit_are_refused(clocks, where, words):
+    chain = "  rule c0: c0 = 1 hour after received_at\n" + "".join(
+        f"  rule c{i}: c{i} = 1 hour after c{i - 1}\n" for i in range(1, clocks))
+    anchor = "  rule follow_up_due: follow_up = 3 days after resolved_at\n"
+    started = time.perf_counter()
+    with pytest.raises(PolicyError) as info:
+        cr.loads(_dsl(anchor, anchor + chain), name="chain.policy")
+    assert words in info.value.message
+    assert (info.value.line, info.value.column) == where
+    assert time.perf_counter() - started < 30

@@ -13,6 +13,8 @@ MAX_POLICY_BYTES = 256 * 1024
 MAX_NESTING = 64
 #: Rules in one block, fields in ``record``, members of an enum or set, items of a YAML list or mapping.
 MAX_ENTRIES = 1_000
+#: Rules in ``deadlines`` (clocks may chain, and a long chain compiles in superlinear time).
+MAX_DEADLINES = 200
 #: Characters in one string (a title, a label, a note).
 MAX_STRING = 10_000
 #: Characters in one number literal (digits, sign and point).
