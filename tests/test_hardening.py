@@ -431,3 +431,37 @@ def test_chained_clocks_beyond_the_limit_are_refused(clocks, where, words):
     assert words in info.value.message
     assert (info.value.line, info.value.column) == where
     assert time.perf_counter() - started < 30
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _wrap(steps: list[str]) -> tuple[str, bool]:
+    """A condition with one level of not/and/or per step, and its value for an anonymous record."""
+    cond, value = "anonymous", True
+    for step in steps:
+        if step == "not":
+            cond, value = f"not {cond}", not value
+        elif step == "and":
+            cond = f"(anonymous and {cond})"
+        else:
+            cond, value = f"(repeat_count >= 99 or {cond})", value
+    return cond, value
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(["not", "and", "or"]), min_size=limits.MAX_NESTING - 8, max_size=limits.MAX_NESTING + 8))
+def test_nesting_near_the_limit_loads_exactly_when_within_it(steps):
+    cond, value = _wrap(steps)
+    text = _dsl("rule fire: hazards has any {fire}", "rule fire: " + cond)
+    if len(steps) > limits.MAX_NESTING:
+        with pytest.raises(PolicyError, match="nested too deeply") as info:
+            cr.loads(text, name="deep.policy")
+        assert info.value.line == 37
+        return
+    policy = cr.loads(text, name="deep.policy")
+    record = {**GOOD, "id": "n", "anonymous": True, "demands": []}
+    compiled = policy.evaluate(record)
+    assert compiled == policy.interpret(record)
+    assert (compiled.level == "major") == value
