@@ -465,3 +465,15 @@ def test_nesting_near_the_limit_loads_exactly_when_within_it(steps):
     compiled = policy.evaluate(record)
     assert compiled == policy.interpret(record)
     assert (compiled.level == "major") == value
+
+
+def test_extends_read_from_a_revision_cannot_leave_the_repository():
+    from complaint_rules.policy import parse_file
+
+    texts = {"top.policy": 'policy "t" {\n}\nextends "../x.policy"\n', "base.policy": 'policy "b" {\n}\n',
+             "ok.policy": 'policy "t" {\n}\nextends "base.policy"\n'}
+    with pytest.raises(PolicyError, match="outside the policy root") as info:
+        parse_file(Path("top.policy"), read=lambda p: texts[str(p)])
+    assert (info.value.line, info.value.column) == (3, 1)
+    source, resolved = parse_file(Path("ok.policy"), read=lambda p: texts[str(p)])
+    assert source.extends == "base.policy" and resolved.extends is None

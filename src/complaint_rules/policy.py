@@ -81,7 +81,11 @@ def _base_path(
     top = Path(os.path.normpath(root))
     if fs:
         inside, top = base.resolve(), root.resolve()
-    if not inside.is_relative_to(top):
+        within = inside.is_relative_to(top)
+    else:  # paths inside a git revision: "." is the top of the repository, nothing is above it
+        rel = os.path.relpath(inside, top)
+        within = rel != ".." and not rel.startswith(".." + os.sep)
+    if not within:
         diagnostics.add("structure", f"'extends' names {extends!r}, which is outside the policy root {shown(top)}", span)
         return None
     if not fs:
