@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import io
 import json
@@ -93,8 +94,12 @@ class _BadStr(str):
         raise RuntimeError("strip")
 
 
-class _BadMapping(dict):
-    pass
+class _BadTz(dt.tzinfo):
+    def utcoffset(self, when):
+        raise RuntimeError("utcoffset")
+
+    def dst(self, when):
+        raise RuntimeError("dst")
 
 
 from collections.abc import Mapping  # noqa: E402
@@ -119,22 +124,34 @@ class _RaisingMapping(Mapping):
         {**GOOD, "category": _Hostile()},
         {**GOOD, "anonymous": _Hostile()},
         {**GOOD, "demands": _Hostile()},
-        {**GOOD, "id": _BadStr("x")},
         {**GOOD, "category": _BadStr("product_quality")},
         {**GOOD, "demands": [[[[[[]]]]]] * 2},
         {**GOOD, "demands": json.loads("[" * 900 + "]" * 900)},
         {**GOOD, "follow_ups": _Hostile()},
         _RaisingMapping(),
+        {**GOOD, "received_at": dt.datetime(2026, 12, 1, 10, tzinfo=_BadTz())},
+        {**GOOD, "received_at": _Hostile()},
     ],
-    ids=["repr", "bool", "set", "id-strip", "enum-strip", "nested", "deep", "follow-ups", "mapping"],
+    ids=["repr", "bool", "set", "enum-strip", "nested", "deep", "follow-ups", "mapping", "utcoffset",
+         "datetime"],
 )
-def test_hostile_records_give_a_decision_or_a_record_error(dealer, record):
-    try:
-        decision = dealer.evaluate(record)
-    except RecordError as exc:
-        assert exc.problems and str(exc)
-    else:
-        decision.to_json().encode("utf-8")
+def test_hostile_records_give_a_record_error_naming_the_field(dealer, record):
+    with pytest.raises(RecordError) as info:
+        dealer.evaluate(record)
+    assert info.value.problems and str(info.value)
+    if isinstance(record, dict) and record.get("id") == GOOD["id"]:
+        assert info.value.record_id == GOOD["id"]
+        fields = {name for name, _ in info.value.problems}
+        changed = {k for k, v in record.items() if GOOD.get(k) is not v}
+        assert fields & changed or fields == {"<record>"}
+    with pytest.raises(RecordError):
+        dealer.interpret(record)
+
+
+def test_a_str_subclass_is_read_without_calling_its_methods(dealer):
+    decision = dealer.evaluate({**GOOD, "id": _BadStr(" x ")})
+    assert decision.record_id == "x" and type(decision.record_id) is str
+    assert decision == dealer.interpret({**GOOD, "id": _BadStr(" x ")})
 
 
 def test_disk_full_leaves_no_complete_looking_output(tmp_path, monkeypatch, capsys):
