@@ -15,7 +15,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from . import ir
+from . import ir, limits
 from .errors import CalendarError, Diagnostic
 from .record import DERIVED_FIELDS
 from .span import Span, locate
@@ -315,6 +315,11 @@ class _Checker:
                 self.unit(target, r.span, "route 'otherwise'", after=r"otherwise\s*->")
 
     def deadlines(self) -> None:
+        if len(self.policy.deadlines) > limits.MAX_DEADLINES:  # chained clocks compile in superlinear time
+            extra = self.policy.deadlines[limits.MAX_DEADLINES]
+            self.add("structure", f"too many deadline rules ({len(self.policy.deadlines)}; at most "
+                     f"{limits.MAX_DEADLINES})", extra.span)
+            return
         edges: dict[str, list[tuple[str, ir.DeadlineRule]]] = {}
         for rule in self.policy.deadlines:
             if rule.when is not None:

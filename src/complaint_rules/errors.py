@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .limits import MAX_DIAGNOSTICS
 from .span import Span
 
 
@@ -86,16 +87,28 @@ _KINDS: dict[str, type[PolicyError]] = {
 
 
 class Diagnostics:
-    """Collects diagnostics; ``raise_if_any`` raises one PolicyError holding them all."""
+    """Collects diagnostics; ``raise_if_any`` raises one PolicyError holding them all.
+
+    At most :data:`limits.MAX_DIAGNOSTICS` are kept (a file with thousands of problems is rejected in
+    time linear in its size); the rest are counted and reported as one line.
+    """
 
     def __init__(self) -> None:
         self.items: list[Diagnostic] = []
+        self.dropped = 0
 
     def add(self, kind: str, message: str, span: Span | None) -> None:
+        if len(self.items) >= MAX_DIAGNOSTICS:
+            self.dropped += 1
+            return
         self.items.append(Diagnostic(kind, message, span))
 
     def extend(self, items: Iterable[Diagnostic]) -> None:
-        self.items.extend(items)
+        for item in items:
+            if len(self.items) >= MAX_DIAGNOSTICS:
+                self.dropped += 1
+            else:
+                self.items.append(item)
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -110,7 +123,10 @@ class Diagnostics:
         cls = _KINDS.get(first.kind, PolicyError)
         if len({d.kind for d in self.items}) > 1:
             cls = PolicyError
-        raise cls(first.message, first.span, diagnostics=self.items)
+        items = list(self.items)
+        if self.dropped:
+            items.append(Diagnostic(first.kind, f"... and {self.dropped} more problems not shown", None))
+        raise cls(first.message, first.span, diagnostics=items)
 
 
 class RecordError(ComplaintRulesError):

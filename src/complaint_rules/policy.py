@@ -8,12 +8,13 @@ import dataclasses
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
-from . import ir
-from .errors import Diagnostics, PolicyError
+from . import ir, limits
+from .errors import Diagnostics, PolicyError, PolicySyntaxError
 from .frontend import dsl
 from .overlay import merge
 from .printer import print_policy
@@ -49,10 +50,64 @@ def format_of(path: str | os.PathLike) -> str:
 
 
 def _read(path: Path) -> str:
+    """A policy file's text: at most :data:`limits.MAX_POLICY_BYTES` of UTF-8 (errors at the bad byte)."""
+    with open(path, "rb") as handle:
+        data = handle.read(limits.MAX_POLICY_BYTES + 1)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte-order mark is not part of the policy
     try:
-        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the policy
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1
+        shown = Source(display_path(path), data.decode("utf-8", "replace"))
+        raise PolicySyntaxError(f"not UTF-8 text ({exc.reason})", Span(shown, line, column)) from None
+    return text  # one byte too many is refused by the front end, at the limit
+
+
+def _base_path(
+    path: Path, extends: str, root: Path, span: Span | None, fs: bool, diagnostics: Diagnostics
+) -> Path | None:
+    """The file ``extends`` names, if it may be read: relative, inside ``root``, a policy file of bounded size."""
+    shown = display_path if fs else str
+    if PurePosixPath(extends).is_absolute() or PureWindowsPath(extends).is_absolute() or PureWindowsPath(extends).drive:
+        diagnostics.add("structure", f"'extends' takes a path relative to the policy, not {extends!r}", span)
+        return None
+    if Path(extends).suffix.lower() not in DSL_SUFFIXES + YAML_SUFFIXES:
+        diagnostics.add("structure", f"'extends' names {extends!r}, which is not a policy file "
+                        "(expected .policy, .yaml or .yml)", span)
+        return None
+    base = path.parent / extends
+    inside = Path(os.path.normpath(base))
+    top = Path(os.path.normpath(root))
+    if fs:
+        inside, top = base.resolve(), root.resolve()
+        within = inside.is_relative_to(top)
+    else:  # paths inside a git revision: "." is the top of the repository, nothing is above it
+        rel = os.path.relpath(inside, top)
+        within = rel != ".." and not rel.startswith(".." + os.sep)
+    if not within:
+        diagnostics.add("structure", f"'extends' names {extends!r}, which is outside the policy root {shown(top)}", span)
+        return None
+    if not fs:
+        return inside
+    try:
+        info = base.stat()
+    except FileNotFoundError:
+        diagnostics.add("name", f"'extends' names {extends!r}, which does not exist", span)
+        return None
+    except OSError as exc:
+        diagnostics.add("name", f"'extends' names {extends!r}, which cannot be read ({exc.strerror})", span)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        diagnostics.add("structure", f"'extends' names {extends!r}, which is not a regular file", span)
+        return None
+    if info.st_size > limits.MAX_POLICY_BYTES:
+        diagnostics.add("structure", f"'extends' names {extends!r}, which is longer than "
+                        f"{limits.MAX_POLICY_BYTES} bytes (the limit)", span)
+        return None
+    return base
 
 
 def display_path(path: Path) -> str:
@@ -64,33 +119,41 @@ def display_path(path: Path) -> str:
 
 
 def parse_file(
-    path: str | os.PathLike, _stack: tuple[Path, ...] = (), read: Callable[[Path], str] | None = None
+    path: str | os.PathLike,
+    _stack: tuple[Path, ...] = (),
+    read: Callable[[Path], str] | None = None,
+    root: str | os.PathLike | None = None,
 ) -> tuple[ir.Policy, ir.Policy]:
     """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked.
 
     ``read`` reads a file's text (the default reads the file system; ``diff`` reads git revisions).
+    ``extends`` may only name a policy file below ``root`` (default: the directory of ``path``).
     """
     path = Path(path)
     read = read or _read
-    real = path.resolve() if read is _read else path
+    fs = read is _read
+    root = Path(root) if root is not None else path.parent
+    real = path.resolve() if fs else path
+    kind = format_of(path)  # before reading: a file that is not a policy is never read
     text = read(path)
-    source = parse_text(text, display_path(path) if read is _read else str(path), format_of(path))
+    source = _guarded(lambda: parse_text(text, display_path(path) if fs else str(path), kind),
+                      display_path(path) if fs else str(path))
     source = _with_own_data(source, path, text, read)
     if source.extends is None:
         return source, source
-    base_path = path.parent / source.extends
-    if read is not _read:
-        base_path = Path(os.path.normpath(base_path))
-    base_real = base_path.resolve() if read is _read else base_path
     diagnostics = Diagnostics()
-    extends_span = _extends_span(text, display_path(path) if read is _read else str(path)) or source.span
+    extends_span = _extends_span(text, display_path(path) if fs else str(path)) or source.span
+    base_path = _base_path(path, source.extends, root, extends_span, fs, diagnostics)
+    diagnostics.raise_if_any()
+    assert base_path is not None
+    base_real = base_path.resolve() if fs else base_path
     if base_real in (*_stack, real):
         shown = display_path if read is _read else str
         chain = " -> ".join(shown(p) for p in (*_stack, real, base_real))
         diagnostics.add("structure", f"'extends' makes a cycle: {chain}", extends_span)
         diagnostics.raise_if_any()
     try:
-        _, base = parse_file(base_path, (*_stack, real), read)
+        _, base = parse_file(base_path, (*_stack, real), read, root)
     except FileNotFoundError:
         diagnostics.add("name", f"'extends' names {source.extends!r}, which does not exist", extends_span)
         diagnostics.raise_if_any()
@@ -184,7 +247,8 @@ def check_resolved(policy: ir.Policy) -> None:
     from .record import schema_for
 
     diagnostics = Diagnostics()
-    diagnostics.extend(checker.check(policy, schema_for(policy)))
+    name = policy.span.source.name if policy.span is not None and policy.span.source is not None else "<policy>"
+    diagnostics.extend(_guarded(lambda: checker.check(policy, schema_for(policy)), name))
     diagnostics.raise_if_any()
 
 
@@ -309,24 +373,36 @@ class Policy:
         return follow_up_report(self.compiled, records, period)
 
 
-def load(path: str | os.PathLike, calendar_data: object = None) -> Policy:
+def load(path: str | os.PathLike, calendar_data: object = None, root: str | os.PathLike | None = None) -> Policy:
     """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
 
     ``calendar_data``: calendar data files the host supplies (a path to a file or directory, a mapping,
     a CalendarData, or a list of them; docs/calendar.md), used after the policy's own ``data`` file.
+    ``extends`` may only name policy files below ``root`` (default: the policy file's own directory).
     """
-    source, resolved = parse_file(path)
+    source, resolved = parse_file(path, root=root)
     resolved = with_calendar_data(resolved, calendar_data)
+    shown = display_path(Path(path))
     check_resolved(resolved)
-    policy = Policy(source, resolved, display_path(Path(path)))
-    policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
+    policy = Policy(source, resolved, shown)
+    _guarded(lambda: policy.compiled, shown)  # compile now: a policy that loads is one that evaluates
     return policy
+
+
+def _guarded(step: Callable[[], Any], name: str) -> Any:
+    """Run a loading step; a policy too big or deep for Python (a safety net below the limits) is a PolicyError."""
+    try:
+        return step()
+    except (RecursionError, MemoryError, OverflowError, SyntaxError) as exc:
+        kind = type(exc).__name__
+        raise PolicyError(f"the policy is too large or too deeply nested to load ({kind})",
+                          Span(Source(name, ""), 1, 1)) from None
 
 
 def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None) -> Policy:
     """Load a policy from text. A policy with ``extends`` or a calendar ``data`` file needs :func:`load`
     (paths are relative to its file); ``calendar_data`` as for :func:`load`."""
-    source = parse_text(text, name, format)
+    source = _guarded(lambda: parse_text(text, name, format), name)
     for what, value in (("'extends'", source.extends), ("a calendar 'data' file", source.header.calendar_data)):
         if value is not None:
             raise PolicyError(
@@ -335,5 +411,5 @@ def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data:
     resolved = with_calendar_data(source, calendar_data)
     check_resolved(resolved)
     policy = Policy(source, resolved, None)
-    policy.compiled  # noqa: B018 - compile now: a policy that loads is one that evaluates
+    _guarded(lambda: policy.compiled, name)  # compile now: a policy that loads is one that evaluates
     return policy

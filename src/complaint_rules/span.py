@@ -19,10 +19,20 @@ class Source:
     def line(self, lineno: int) -> str:
         # Lines end at "\n" only, as Lark counts them: str.splitlines() would also break at U+2028,
         # U+0085 and friends inside a string and show the wrong line.
-        lines = self.text.split("\n")
-        if 1 <= lineno <= len(lines):
-            return lines[lineno - 1].removesuffix("\r")
+        starts = self._starts()
+        if 1 <= lineno <= len(starts):
+            start = starts[lineno - 1]
+            end = self.text.find("\n", start)
+            return self.text[start : end if end >= 0 else len(self.text)].removesuffix("\r")
         return ""
+
+    def _starts(self) -> list[int]:
+        """Where each line starts (computed once: rendering many diagnostics stays linear)."""
+        starts = self.__dict__.get("_line_starts")
+        if starts is None:
+            starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+            object.__setattr__(self, "_line_starts", starts)
+        return starts
 
 
 @dataclass(frozen=True)
@@ -55,10 +65,17 @@ class Span:
         if self.end_line == self.line and self.end_column and self.end_column > self.column:
             end = self.end_column - 1
         end = max(start + 1, min(end, len(text)))
+        if len(text) > _SHOWN:  # a very long line is shown around the span only
+            cut = max(0, start - _SHOWN // 2)
+            text, start, end = text[cut : cut + _SHOWN], start - cut, min(end - cut, _SHOWN)
+            end = max(start + 1, end)
         # Pad by display width so the caret stays under wide (CJK) characters in a terminal.
         width = max(1, _width(text[start:end]))
         caret = " " * _width(text[:start]) + "^" + "~" * (width - 1)
         return f"{head}\n    {text}\n    {caret}"
+
+
+_SHOWN = 200  # characters of a source line shown under a message
 
 
 def _width(text: str) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from lark import Token, Transformer, v_args
 
-from .. import ir
+from .. import ir, limits
 from ..errors import Diagnostics
 from ..span import Source, Span
 
@@ -36,7 +36,7 @@ def invariant_forms() -> str:
 
 
 
-def _unquote(token: str) -> str:
+def unquote(token: str) -> str:
     body = token[1:-1]
     if "\\" not in body:
         return body
@@ -121,7 +121,23 @@ class Builder(Transformer):
         if not text.isdigit():
             self.error(f"expected a whole number, got {text}", token)
             return 0
+        if not self.small(token):
+            return 0
         return int(text)
+
+    def small(self, token: Token) -> bool:
+        """Whether a number literal is within :data:`limits.MAX_NUMBER` characters (else an error)."""
+        if len(token) <= limits.MAX_NUMBER:
+            return True
+        self.error(f"a number of {len(token)} characters is too long (at most {limits.MAX_NUMBER})", token)
+        return False
+
+    def length(self, duration: ir.Duration, meta) -> ir.Duration:
+        problem = limits.duration_problem(duration.amount, duration.unit)
+        if problem is not None:
+            self.error(problem, self.span(meta))
+            return ir.Duration(0, duration.unit)
+        return duration
 
     # -- top level
     def start(self, meta, children):
@@ -146,7 +162,7 @@ class Builder(Transformer):
         return ir.Policy(header=header, extends=extends, drops=drops, span=self.span(meta), **kw)
 
     def header(self, meta, children):
-        ident = _unquote(children[0])
+        ident = unquote(children[0])
         kw: dict = {}
         for c in children[1:]:
             key, value = c.tag, c.value
@@ -165,23 +181,23 @@ class Builder(Transformer):
 
         return method
 
-    h_title = _h("title", lambda self, c: _unquote(c[0]))
-    h_version = _h("version", lambda self, c: _unquote(c[0]))
+    h_title = _h("title", lambda self, c: unquote(c[0]))
+    h_version = _h("version", lambda self, c: unquote(c[0]))
     h_effective = _h("effective", lambda self, c: self._date(c[0]))
     h_currency = _h("currency", lambda self, c: str(c[0]))
     h_calendar = _h("calendar", lambda self, c: (
-        _unquote(c[0]),
+        unquote(c[0]),
         True if any(isinstance(t, Token) and t.type == "NATIONWIDE" for t in c) else None,
-        next((_unquote(t) for t in c[1:] if isinstance(t, Token) and t.type == "STRING"), None),
+        next((unquote(t) for t in c[1:] if isinstance(t, Token) and t.type == "STRING"), None),
     ))
     h_hours = _h("hours", lambda self, c: (self._time(c[0]), self._time(c[1])))
-    h_timezone = _h("timezone", lambda self, c: _unquote(c[0]))
+    h_timezone = _h("timezone", lambda self, c: unquote(c[0]))
     h_holidays = _h("holidays", lambda self, c: tuple(self._date(t) for t in c))
     h_workdays = _h("workdays", lambda self, c: tuple(self._date(t) for t in c))
     del _h
 
     def extends(self, meta, children):
-        return _Tagged("extends", _unquote(children[0]), self.span(meta))
+        return _Tagged("extends", unquote(children[0]), self.span(meta))
 
     def drop(self, meta, children):
         return _Tagged("drop", tuple(ir.Named(str(t), span=self.tspan(t)) for t in children), self.span(meta))
@@ -195,7 +211,7 @@ class Builder(Transformer):
         ftype = children[1]
         default = _tagval(children, "default")
         required = any(isinstance(c, Token) and c.type == "REQUIRED" for c in children)
-        label = next((_unquote(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"), None)
+        label = next((unquote(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"), None)
         return ir.FieldDecl(str(name), ftype, default, required, label, span=self.span(meta))
 
     def simple_type(self, meta, children):
@@ -233,7 +249,7 @@ class Builder(Transformer):
 
     # -- declarations
     def named(self, meta, children):
-        label = _unquote(children[1]) if len(children) > 1 else None
+        label = unquote(children[1]) if len(children) > 1 else None
         return ir.Named(str(children[0]), label, span=self.span(meta))
 
     def units(self, meta, children):
@@ -251,7 +267,7 @@ class Builder(Transformer):
         return ir.Position(str(children[0]), str(children[1]), span=self.span(meta))
 
     def note(self, meta, children):
-        return _Tagged("note", _unquote(children[0]), self.span(meta))
+        return _Tagged("note", unquote(children[0]), self.span(meta))
 
     def when(self, meta, children):
         return _Tagged("when", children[0], self.span(meta))
@@ -354,7 +370,7 @@ class Builder(Transformer):
 
     def obligation_rule(self, meta, children):
         names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
-        label = next((_unquote(c) for c in children if isinstance(c, Token) and c.type == "STRING"), None)
+        label = next((unquote(c) for c in children if isinstance(c, Token) and c.type == "STRING"), None)
         timing = next((c for c in children if isinstance(c, ir.Timing)), ir.IMMEDIATELY)
         return ir.ObligationRule(
             action=str(names[0]),
@@ -487,7 +503,7 @@ class Builder(Transformer):
 
     # -- tests
     def test(self, meta, children):
-        name = _unquote(children[0])
+        name = unquote(children[0])
         given = _tagval(children, "given", ())
         now = _tagval(children, "now")
         expect = _tagval(children, "expect", ())
@@ -583,6 +599,8 @@ class Builder(Transformer):
     # -- values (all come back as ir.Const so that spans are kept)
     def number(self, meta, children):
         text = str(children[0])
+        if not self.small(children[0]):
+            text = "0"
         value: int | Decimal = int(text) if "." not in text else Decimal(text)
         return ir.Const(value, span=self.span(meta))
 
@@ -599,7 +617,7 @@ class Builder(Transformer):
         return ir.Const(self._datetime(children[0]), span=self.span(meta))
 
     def string(self, meta, children):
-        return ir.Const(_unquote(children[0]), span=self.span(meta))
+        return ir.Const(unquote(children[0]), span=self.span(meta))
 
     def member(self, meta, children):
         return ir.Const(str(children[0]), span=self.span(meta))
@@ -615,12 +633,12 @@ class Builder(Transformer):
         if unit != "working_days":
             self.error(f"'end of' counts working days: write 'end of {amount} working days' "
                        f"(or '{amount} {unit.replace('_', ' ')}' for a length of time)", self.span(meta))
-        return ir.Duration(amount, "end_of_day")
+        return self.length(ir.Duration(amount, "end_of_day"), meta)
 
     def duration_long(self, meta, children):
         amount = self.ints(children[0])
         unit = children[1]
-        return ir.Duration(amount, unit)
+        return self.length(ir.Duration(amount, unit), meta)
 
     def dur_unit(self, meta, children):
         words = [str(c) for c in children]
@@ -632,10 +650,11 @@ class Builder(Transformer):
     def duration_short(self, meta, children):
         text = str(children[0])
         digits = "".join(ch for ch in text if ch.isdigit())
-        return ir.Duration(int(digits), _SHORT_UNITS[text[len(digits):]])
+        amount = int(digits) if self.small(children[0]) else 0
+        return self.length(ir.Duration(amount, _SHORT_UNITS[text[len(digits):]]), meta)
 
     def set(self, meta, children):
-        members = [_unquote(c) if c.type == "STRING" else str(c) for c in children]
+        members = [unquote(c) if c.type == "STRING" else str(c) for c in children]
         value = frozenset(members)
         if len(value) != len(members):
             self.error("a set lists the same member twice", self.span(meta))
@@ -644,6 +663,8 @@ class Builder(Transformer):
 
     # -- token conversions
     def _decimal(self, token: Token) -> Decimal:
+        if not self.small(token):
+            return Decimal(0)
         try:
             return Decimal(str(token))
         except InvalidOperation:

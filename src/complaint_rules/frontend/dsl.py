@@ -10,10 +10,10 @@ from importlib import resources
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from .. import ir
+from .. import ir, limits
 from ..errors import PolicyError, PolicySyntaxError
 from ..span import Source, Span
-from .build import Builder, invariant_forms  # noqa: F401  (invariant_forms is part of this module's API)
+from .build import Builder, invariant_forms, unquote  # noqa: F401  (invariant_forms is part of this module's API)
 
 FRAGMENTS = ("cond", "value", "timing", "duration", "due")
 
@@ -63,6 +63,16 @@ def _parser() -> Lark:
 def parse(text: str, name: str = "<policy>") -> ir.Policy:
     """Parse policy text into IR; raises PolicyError with every problem found."""
     source = Source(name, text)
+    check_size(text, source)
+    raw = None if text.isascii() else _SURROGATES.search(text)
+    if raw is not None:
+        raise PolicySyntaxError("a lone surrogate (U+D800-U+DFFF) is not Unicode text", _at_offset(source, raw.start()))
+    lone = _LONE_CR.search(text)
+    if lone is not None:
+        raise PolicySyntaxError(
+            "a lone carriage return (CR) is not a line end: write the policy with LF or CRLF line endings",
+            _at_offset(source, lone.start()),
+        )
     comments: list[Token] = []
     tree = _parse_tree(text, source, "start", comments)
     policy = _build(tree, source, "start")
@@ -194,14 +204,82 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift
     return PolicySyntaxError(message, span)
 
 
+def check_size(text: str, source: Source) -> None:
+    """Refuse a policy text of more than :data:`limits.MAX_POLICY_BYTES` (at the first byte beyond it)."""
+    if len(text) <= limits.MAX_POLICY_BYTES // 4:
+        return  # too short to be too long, whatever its characters
+    head = text[: limits.MAX_POLICY_BYTES + 1].encode("utf-8", "surrogatepass")  # never more than the limit's worth
+    if len(head) <= limits.MAX_POLICY_BYTES:
+        return
+    offset = len(head[: limits.MAX_POLICY_BYTES].decode("utf-8", "ignore"))
+    raise PolicySyntaxError(
+        f"the policy is longer than {limits.MAX_POLICY_BYTES} bytes (the limit): it is not read",
+        _at_offset(source, offset),
+    )
+
+
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def _at_offset(source: Source, offset: int) -> Span:
+    text = source.text
+    line = text.count("\n", 0, offset) + 1
+    return Span(source, line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+_NESTING = frozenset({"not_", "or_cond", "and_cond"})
+
+
+def _check_limits(tree: Tree, source: Source, shift: _Shift | None) -> None:
+    """Refuse trees beyond the limits before they are built: nesting, entries per block, strings."""
+
+    def at(meta_or_token) -> Span:
+        line, column = getattr(meta_or_token, "line", 1) or 1, getattr(meta_or_token, "column", 1) or 1
+        return shift.span(line, column, None, None) if shift else Span(source, line, column)
+
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _NESTING:
+            depth += 1
+            if depth > limits.MAX_NESTING:
+                raise PolicySyntaxError(
+                    f"the condition is nested too deeply (more than {limits.MAX_NESTING} levels of not/and/or)",
+                    at(node.meta),
+                )
+        if len(node.children) > limits.MAX_ENTRIES + 2:  # a block's head and 'otherwise' are children too
+            raise PolicySyntaxError(
+                f"too many entries in one block or set ({len(node.children)}; at most {limits.MAX_ENTRIES})",
+                at(node.meta),
+            )
+        for child in node.children:
+            if isinstance(child, Tree):
+                stack.append((child, depth))
+            elif child.type == "STRING":
+                if len(child) > limits.MAX_STRING + 2:
+                    raise PolicySyntaxError(
+                        f"a string of {len(child) - 2} characters is too long (at most {limits.MAX_STRING})", at(child)
+                    )
+                if "\\u" in child and _SURROGATES.search(unquote(child)):
+                    raise PolicySyntaxError("the string holds a lone surrogate (\\ud800-\\udfff): not Unicode text",
+                                            at(child))
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
 def _build(tree: Tree, source: Source, start: str, shift: _Shift | None = None):
+    _check_limits(tree, source, shift)
     builder = Builder(source, shift)
     try:
         result = builder.transform(tree)
     except VisitError as exc:  # unwrap: our own errors travel inside VisitError
         if isinstance(exc.orig_exc, PolicyError):
             raise exc.orig_exc from None
-        raise
+        meta = getattr(exc.obj, "meta", None)
+        line, column = (getattr(meta, "line", 1) or 1, getattr(meta, "column", 1) or 1) if meta else (1, 1)
+        span = shift.span(line, column, None, None) if shift else Span(source, line, column)
+        raise PolicySyntaxError(f"cannot read this {exc.rule}: {type(exc.orig_exc).__name__}", span) from None
     builder.diagnostics.raise_if_any()
     return result
 

@@ -17,11 +17,12 @@ import re
 
 import yaml as pyyaml
 
-from .. import ir
+from .. import ir, limits
 from ..errors import PolicySyntaxError
 from ..span import Source, Span
 from ._yaml_nodes import Nodes as _Nodes
 from ._yaml_nodes import end_clamped as _end_clamped
+from .dsl import check_size
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]*\Z")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
@@ -87,6 +88,7 @@ ORDERED_EXPECT = frozenset({"options"})
 def parse(text: str, name: str = "<policy>") -> ir.Policy:
     """Parse a YAML policy into IR; raises PolicyError (with every problem found) and nothing else."""
     source = Source(name, text)
+    check_size(text, source)
     root = _compose(text, source)
     reader = _Reader(source)
     try:
@@ -102,7 +104,7 @@ def parse(text: str, name: str = "<policy>") -> ir.Policy:
 def _compose(text: str, source: Source) -> pyyaml.Node:
     """The YAML node graph, or PolicySyntaxError located at the YAML problem."""
     try:
-        root = pyyaml.compose(text, Loader=pyyaml.SafeLoader)
+        root = pyyaml.compose(text, Loader=_Loader)
     except pyyaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(str(p) for p in (exc.context, exc.problem) if p) or "malformed YAML"
@@ -122,6 +124,76 @@ def _compose(text: str, source: Source) -> pyyaml.Node:
     if root is None:
         raise PolicySyntaxError("empty document; expected a mapping with a 'policy' key", Span(source, 1, 1))
     return root
+
+
+# The tags a policy may hold: YAML's core schema. Any other (``!!binary``, ``!!python/name:...``, ``!custom``) is an error.
+_CORE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq", "merge", "value")
+)
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+class _Loader(pyyaml.SafeLoader):
+    """The safe loader with the policy limits: nesting, collection sizes, string length, tags, Unicode text.
+
+    Each is refused at the node's position while composing, before the document is read any further.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.depth = 0
+
+    def refuse(self, problem: str, mark) -> None:
+        raise pyyaml.composer.ComposerError(None, None, problem, mark)
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > limits.MAX_NESTING:
+                self.refuse(f"nested too deeply (more than {limits.MAX_NESTING} levels)", self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        if node.tag not in _CORE_TAGS:
+            self.refuse(f"the tag {node.tag!r} is not allowed in a policy (only plain YAML values)", node.start_mark)
+        return node
+
+    def compose_scalar_node(self, anchor):
+        node = super().compose_scalar_node(anchor)
+        value = node.value
+        if len(value) > limits.MAX_STRING:
+            self.refuse(f"a string of {len(value)} characters is too long (at most {limits.MAX_STRING})",
+                        node.start_mark)
+        if not value.isascii() and _SURROGATES.search(value):
+            self.refuse("the string holds a lone surrogate (\\ud800-\\udfff): not Unicode text", node.start_mark)
+        return node
+
+    def compose_sequence_node(self, anchor):
+        return self.collection(anchor, pyyaml.SequenceNode, pyyaml.SequenceEndEvent, "items in one list")
+
+    def compose_mapping_node(self, anchor):
+        return self.collection(anchor, pyyaml.MappingNode, pyyaml.MappingEndEvent, "keys in one mapping")
+
+    def collection(self, anchor, kind, end, what: str):
+        """pyyaml's compose_sequence_node/compose_mapping_node, refusing an oversize one at its first extra entry."""
+        start = self.get_event()
+        tag = start.tag
+        if tag is None or tag == "!":
+            tag = self.resolve(kind, None, start.implicit)
+        node = kind(tag, [], start.start_mark, None, flow_style=start.flow_style)
+        if anchor is not None:
+            self.anchors[anchor] = node
+        mapping = kind is pyyaml.MappingNode
+        while not self.check_event(end):
+            if len(node.value) == limits.MAX_ENTRIES:
+                self.refuse(f"too many {what} (at most {limits.MAX_ENTRIES})", node.start_mark)
+            if mapping:
+                key = self.compose_node(node, None)
+                node.value.append((key, self.compose_node(node, key)))
+            else:
+                node.value.append(self.compose_node(node, len(node.value)))
+        node.end_mark = self.get_event().end_mark
+        return node
 
 
 class _Reader(_Nodes):
