@@ -631,6 +631,9 @@ WANTED = {
 
 def test_random_policies_cover_every_construct():
     if RUNS != set(HITS):
+        # Justified: the statistics come from the random-policy test's runs in this session; a selection with
+        # -k or a single node id does not run them all, and checking partial statistics would fail falsely.
+        # In a full run (CI) every run has happened and this check asserts.
         pytest.skip("needs every run of test_compiled_decides_as_interpreter_on_random_policies")
     assert WANTED <= set(STATS), WANTED - set(STATS)
     assert all(STATS[w] >= 3 for w in WANTED), {w: STATS[w] for w in WANTED}
