@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from complaint_rules import checker
+from complaint_rules import checker, load
 from complaint_rules.errors import PolicyError
 from complaint_rules.policy import parse_file
 
@@ -74,9 +74,6 @@ def test_every_message_is_located_with_a_caret(name):
 @pytest.mark.parametrize("name", CASES)
 def test_load_raises_policy_error(name):
     # The public entry point must fail with a PolicyError (never another exception) on every broken file.
-    pytest.importorskip("complaint_rules.record")
-    from complaint_rules import load
-
     with pytest.raises(PolicyError) as info:
         load(BROKEN / f"{name}.policy")
     assert info.value.render() == diagnose(BROKEN / f"{name}.policy")

@@ -15,6 +15,7 @@ from complaint_rules.interpreter import _Env
 from complaint_rules.policy import Policy, parse_text
 from complaint_rules.printer import print_policy
 from complaint_rules.record import coerce, schema_for
+from complaint_rules.testing import records
 
 FIX = Path(__file__).parent / "diff_fixtures"
 ROOT = Path(__file__).parent.parent
@@ -24,10 +25,6 @@ PAIRS = [
 BUNDLED = sorted((ROOT / "policies").rglob("*.policy"))
 LAW = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-try:
-    from complaint_rules.testing import records
-except ImportError:  # pragma: no cover - the strategies are another issue's; the law tests need them
-    records = None
 
 
 def _diffs() -> list:
@@ -93,7 +90,6 @@ def _check_outside(a: Path, b: Path, d, record) -> None:
         )
 
 
-@pytest.mark.skipif(records is None, reason="complaint_rules.testing is not available")
 @pytest.mark.parametrize(
     "name", ["condition_changed", "moved", "branch", "rule_added", "deadline_changed", "same_length"]
 )

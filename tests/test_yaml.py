@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from strategies_ir import policies
 
@@ -79,7 +79,7 @@ def as_editor_sees(x):
 
 
 def test_doc_example_matches_the_json_schema():
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema  # a test dependency (the [test] extra): its absence is an error, not a skip
     import yaml
 
     schema = json_schema()
@@ -96,7 +96,7 @@ def test_doc_example_matches_the_json_schema():
 @pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("policies/**/*.policy")),
                          ids=lambda p: p.name)
 def test_every_bundled_policy_in_yaml_matches_the_json_schema(path):
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema  # a test dependency (the [test] extra): its absence is an error, not a skip
     import yaml
 
     from complaint_rules import load
@@ -145,11 +145,14 @@ def test_to_yaml_is_deterministic_across_equal_policies():
 # ---------------------------------------------------------------------------- robustness
 
 
-def _only_policy_errors(text: str) -> None:
+def _only_policy_errors(text: str) -> bool:
+    """Whether ``text`` parses; a PolicyError with a message is the only other outcome allowed."""
     try:
         fy.parse(text, "fuzz.yaml")
     except PolicyError as exc:
         assert exc.render()
+        return False
+    return True
 
 
 @settings(max_examples=150, deadline=None)
@@ -162,15 +165,27 @@ def test_random_text_raises_only_policy_error(text):
         pass
 
 
-@settings(max_examples=60, deadline=None)
-@given(policies(), st.data())
-def test_damaged_yaml_raises_only_policy_error(p, data):
+def _damaged(p, data) -> str:
     text = to_yaml(p)
     for _ in range(data.draw(st.integers(1, 4))):
         i = data.draw(st.integers(0, len(text)))
         j = data.draw(st.integers(i, min(len(text), i + 6)))
         text = text[:i] + data.draw(st.text(st.sampled_from(":-[]{}#&*!|>'\"\n ab1%"), max_size=3)) + text[j:]
-    _only_policy_errors(text)
+    return text
+
+
+@settings(max_examples=60, deadline=None)
+@given(policies(), st.data())
+def test_damaged_yaml_raises_only_policy_error(p, data):
+    assert _only_policy_errors(to_yaml(p))  # the undamaged document parses: the fuzzer starts from valid input
+    _only_policy_errors(_damaged(p, data))
+
+
+def test_some_damaged_yaml_still_parses():
+    # The damage is small enough that it sometimes leaves a valid policy (a changed title, a comment): the
+    # fuzzer reaches past the first syntax error, not only into it.
+    find(st.tuples(policies(), st.data()).map(lambda pd: _damaged(*pd)), _only_policy_errors,
+         settings=settings(database=None, max_examples=300))  # fmt: skip
 
 
 _shapes = st.recursive(
@@ -185,12 +200,29 @@ _shapes = st.recursive(
 )
 
 
+# Shapes alone, and shapes beside a valid header (so some documents are valid and the rest fail further in).
+_documents = st.dictionaries(st.sampled_from(fy.TOP_KEYS), _shapes, max_size=6) | st.builds(
+    lambda rest: {"policy": {"id": "x"}, **rest},
+    st.dictionaries(st.sampled_from([k for k in fy.TOP_KEYS if k not in ("policy", "extends")]), _shapes, max_size=3),
+)
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.dictionaries(st.sampled_from(fy.TOP_KEYS), _shapes, max_size=6))
+@given(_documents)
 def test_wrong_shapes_raise_only_policy_error(doc):
     import yaml
 
     _only_policy_errors(yaml.safe_dump(doc))
+
+
+def test_some_generated_shapes_are_valid_policies():
+    # The documents reach valid policies beyond the header too (e.g. `units: {}` or `tests: []` beside it),
+    # so the fuzzer above would notice a parser that rejected everything.
+    import yaml
+
+    doc = find(_documents.filter(lambda d: len(d) >= 2),
+               lambda d: _only_policy_errors(yaml.safe_dump(d)), settings=settings(database=None, max_examples=2000))  # fmt: skip
+    assert "policy" in doc
 
 
 @pytest.mark.parametrize(
