@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 from strategies_ir import conditions, currencies, durations, names, policies, texts
 
 import complaint_rules
-from complaint_rules import codegen, ir, testing
+from complaint_rules import ir, testing
 from complaint_rules.analysis.witness import NoWitness
 from complaint_rules.calendar import load_calendar_data
 from complaint_rules.checker import ORDERED_KINDS
-from complaint_rules.compiler import LEVEL, CompiledPolicy, _CondCompiler, _is_number, compile_policy
+from complaint_rules.compiler import LEVEL, CompiledPolicy, compile_condition, compile_policy
 from complaint_rules.decision import Amount, Deadline, Decision, Escalation, FollowUpPlan, Obligation, Remedy
 from complaint_rules.errors import ComplaintRulesError, EvaluationError, RecordError
 from complaint_rules.frontend import dsl
@@ -520,25 +520,10 @@ def _generated_conditions(compiled: CompiledPolicy) -> list[tuple[ir.Expr, objec
         return found[1]
     levels = severity_order(compiled.ir)
 
-    def order(name: str):
-        if name == "level":
-            return levels
-        decl = compiled.schema.get(name)
-        return (
-            decl.type.members if decl is not None and decl.type.kind == "enum" and decl.type.members else None
-        )
-
-    cc = _CondCompiler(order)
     out = []
     for rule in ir.all_rules(compiled.ir):
         for node in _nodes(getattr(rule, "when", None) or ir.TRUE):
-            src = codegen.Source("<condition>")
-            codegen.helpers(src, _is_number)
-            text = codegen.condition(src, node, _CondCompiler._key, cc.order, cc)
-            src.emit(0, "def holds(v):")
-            src.emit(1, "get = v.get")
-            src.emit(1, f"return {text}")
-            out.append((node, src.function("holds")))
+            out.append((node, compile_condition(node, compiled.schema, levels)))  # the one condition compiler
     _CONDITIONS[id(compiled)] = (compiled, out)
     return out
 

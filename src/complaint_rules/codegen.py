@@ -13,6 +13,7 @@ through a compiled policy shows the generated line.
 from __future__ import annotations
 
 import linecache
+import operator
 import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -20,7 +21,7 @@ from typing import Any
 
 from . import ir
 
-__all__ = ["Source", "condition"]
+__all__ = ["OPERATORS", "Source", "compare", "condition", "condition_function", "is_number"]
 
 _MONEY = ir.Money
 _NUMBERS = frozenset({int, Decimal})
@@ -112,21 +113,63 @@ class Source:
         return function
 
 
+def is_number(x: Any) -> bool:
+    """An int or Decimal (not a bool): what a money amount or a number compares with."""
+    return isinstance(x, (int, Decimal)) and not isinstance(x, bool)
+
+
+OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}  # fmt: skip
+
+
+def compare(op: Callable[[Any, Any], Any], x: Any, c: Any, rank: Mapping[Any, int] | None = None) -> bool:
+    """A comparison the inline expressions leave to run time: values of any type on either side.
+
+    ``rank`` orders levels or enum members for ``<``, ``>=``, ... A missing value, money of another
+    currency, or values Python cannot order make it false; durations of fixed length compare by length.
+    """
+    if x is None or c is None:
+        return False
+    if rank is not None:
+        try:
+            rx, rc = rank.get(x), rank.get(c)
+        except TypeError:  # an unhashable value is no member
+            return False
+        return rx is not None and rc is not None and op(rx, rc)
+    if type(c) is _MONEY and type(x) is _MONEY:
+        return x.currency == c.currency and op(x.amount, c.amount)
+    if type(c) is _MONEY and is_number(x):
+        return op(x, c.amount)
+    if type(x) is _MONEY and is_number(c):
+        return op(x.amount, c)
+    if (lx := ir.fixed_length(x)) is not None and (lc := ir.fixed_length(c)) is not None:
+        return op(lx, lc)  # 1 day == 24 hours
+    try:
+        return bool(op(x, c))
+    except TypeError:
+        return False
+
+
 def condition(
     src: Source,
     expr: ir.Expr,
     key: Callable[[ir.Ref], str],
     order: Callable[[str], tuple[str, ...] | None],
-    closure: Callable[[ir.Expr], Callable[[Mapping[str, Any]], bool]],
 ) -> str:
     """``expr`` as a Python expression over ``get`` (the values' ``dict.get``) and ``v`` (the values).
 
-    It decides exactly as the closure ``closure(expr)`` of :class:`.compiler._CondCompiler` does; cases that
-    need a ``try`` (a comparison with a constant that is not a number) call that closure instead.
+    The one condition compiler: common comparisons are inline; the rest call :func:`compare` (bound as
+    ``_compare``), never a second implementation. It must decide exactly as :mod:`.interpreter` does.
     """
 
-    def fallback(e: ir.Expr) -> str:
-        return f"{src.const(closure(e))}(v)"
+    def operand(e: ir.Expr) -> str:
+        return get(e) if isinstance(e, ir.Ref) else src.const(e.value)
+
+    def fallback(e: ir.Compare) -> str:
+        ranks = order(e.left.name) if isinstance(e.left, ir.Ref) and e.op in _ORDERING else None
+        rank = src.const({name: i for i, name in enumerate(ranks)}) if ranks is not None else "None"
+        return f"_compare({src.const(OPERATORS[e.op])}, {operand(e.left)}, {operand(e.right)}, {rank})"
 
     def get(ref: ir.Ref) -> str:
         return src.fetch(key(ref))
@@ -137,7 +180,7 @@ def condition(
         if isinstance(e, ir.Const):
             return "True" if e.value is True else "False"
         if isinstance(e, ir.Compare):
-            return compare(e)
+            return comparison(e)
         if isinstance(e, ir.InSet):
             t = src.temp()
             test = "not in" if e.negated else "in"
@@ -157,7 +200,7 @@ def condition(
             return "(" + joiner.join(visit(i) for i in e.items) + ")"
         if isinstance(e, ir.Not):
             return f"(not {visit(e.item)})"
-        return fallback(e)
+        raise TypeError(f"not a condition: {e!r}")
 
     def mentions(e: ir.Mentions) -> str:
         t = src.temp()
@@ -171,8 +214,10 @@ def condition(
         tests += [f"{src.const(w)} in {folded}" for w in words[1:]]
         return f"({is_text} and ({joiner.join(tests)}))"
 
-    def compare(e: ir.Compare) -> str:
-        if not isinstance(e.left, ir.Ref) or not isinstance(e.right, ir.Const) or e.op not in _PY_OPS:
+    def comparison(e: ir.Compare) -> str:
+        if e.op not in _PY_OPS:
+            raise TypeError(f"not a comparison operator: {e.op!r}")
+        if not isinstance(e.left, ir.Ref) or not isinstance(e.right, ir.Const):
             return fallback(e)
         c, op = e.right.value, _PY_OPS[e.op]
         if c is None:
@@ -191,20 +236,33 @@ def condition(
                 f"(({t}.currency == {currency} and {t}.amount {op} {amount}) "
                 f"if type({t} := {get(e.left)}) is _MONEY else (_is_number({t}) and {t} {op} {amount}))"
             )
-        is_number = type(c) in _NUMBERS
-        if isinstance(c, ir.Duration):  # compared by length where it has one: the closure knows how
+        numeric = type(c) in _NUMBERS
+        if isinstance(c, ir.Duration):  # compared by length where it has one
             return fallback(e)
-        if e.op == "==" and not is_number:
+        if e.op == "==" and not numeric:
             return f"{get(e.left)} == {src.const(c)}"
-        if is_number:  # int or Decimal against int or Decimal never raises; anything else asks the closure
+        if numeric:  # int or Decimal against int or Decimal never raises; anything else at run time
             return f"({t} {op} {src.const(c)} if type({t} := {get(e.left)}) in _NUMBERS else {fallback(e)})"
         return fallback(e)
 
     return visit(expr)
 
 
-def helpers(src: Source, is_number: Callable[[Any], bool]) -> None:
+def helpers(src: Source) -> None:
     """Bind the helper names that :func:`condition`'s expressions use."""
     src.bind("_MONEY", _MONEY)
     src.bind("_NUMBERS", _NUMBERS)
     src.bind("_is_number", is_number)
+    src.bind("_compare", compare)
+
+
+def condition_function(expr: ir.Expr | None, key: Callable[[ir.Ref], str],
+                       order: Callable[[str], tuple[str, ...] | None], filename: str) -> Callable[[Mapping[str, Any]], bool]:
+    """One condition as a function of a values dict, compiled as :func:`condition` writes it."""
+    src = Source(filename)
+    helpers(src)
+    text = "True" if expr is None else condition(src, expr, key, order)
+    src.emit(0, "def cond(v):")
+    src.emit(1, "get = v.get")
+    src.emit(1, f"return {text}")
+    return src.function("cond")

@@ -5,9 +5,8 @@ The rules of each block are unrolled into straight-line code, each condition an 
 that does not depend on the record (tiers, option orders, trace entries, clock order, shift functions) is
 computed once and bound to a generated name: nothing written in the policy becomes source text. The
 generated source and its line map (line -> rule and ``file:line:col``) are kept for audit and show in
-tracebacks. :class:`_CondCompiler`'s closures remain for :func:`compile_condition` and for the rare
-comparisons the generated expressions hand back to them. The result must decide exactly as
-:mod:`.interpreter` does.
+tracebacks. Conditions have one compiler, :func:`.codegen.condition`, also behind :func:`compile_condition`.
+The result must decide exactly as :mod:`.interpreter` does.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ from .decision import (
     undecided_error,
 )
 from .errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
-from .interpreter import OPS, calendar_for, interpret, location, sample_point, severity_order
+from .interpreter import calendar_for, interpret, location, sample_point, severity_order
 from .record import make_coercer, schema_for
 
 __all__ = ["CompiledPolicy", "compile_condition", "compile_policy"]
@@ -50,163 +49,26 @@ __all__ = ["CompiledPolicy", "compile_condition", "compile_policy"]
 Cond = Callable[[Mapping[str, Any]], bool]
 LEVEL = "\x00level"  # where the decided level sits in the values while later blocks run
 UNDECIDED = "\x00undecided"  # rule id -> the CalendarError of each time the calendar could not place
-_ORDERING = frozenset({"<", "<=", ">", ">="})
 _DT = dt.datetime
-_MONEY = ir.Money
 
 
 # ---------------------------------------------------------------------------- conditions
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, Decimal)) and not isinstance(x, bool)
+def _key(ref: ir.Ref) -> str:
+    """Where a reference's value sits in the values dict (the decided level under ``LEVEL``)."""
+    return LEVEL if ref.name == "level" else ref.name
 
 
-class _CondCompiler:
-    """One method per expression kind, each returning a closure over the record's values."""
-
-    def __init__(self, order: Callable[[str], tuple[str, ...] | None]):
-        self.order = order
-
-    def __call__(self, expr: ir.Expr | None) -> Cond | None:
-        if expr is None:
-            return None
-        return getattr(self, "_" + type(expr).__name__)(expr)
-
-    @staticmethod
-    def _key(ref: ir.Ref) -> str:
-        return LEVEL if ref.name == "level" else ref.name
-
-    def _Ref(self, e: ir.Ref) -> Cond:
-        key = self._key(e)
-        return lambda v: v.get(key) is True
-
-    def _Const(self, e: ir.Const) -> Cond:
-        result = e.value is True
-        return lambda v: result
-
-    def _Compare(self, e: ir.Compare) -> Cond:
-        if not isinstance(e.left, ir.Ref) or not isinstance(e.right, ir.Const):
-            return self._compare_any(e)
-        key, c, op = self._key(e.left), e.right.value, OPS[e.op]
-        if c is None:
-            return lambda v: False
-        order = self.order(e.left.name) if e.op in _ORDERING else None
-        if order is not None:
-            rank = {name: i for i, name in enumerate(order)}
-            if c not in rank:
-                return lambda v: False
-            target = rank[c]
-
-            def ranked(v):
-                r = rank.get(v.get(key))
-                return r is not None and op(r, target)
-
-            return ranked
-        if isinstance(c, ir.Money):
-            amount, currency = c.amount, c.currency
-
-            def money(v):
-                x = v.get(key)
-                if type(x) is _MONEY:
-                    return x.currency == currency and op(x.amount, amount)
-                return _is_number(x) and op(x, amount)
-
-            return money
-        length = ir.fixed_length(c)
-        if length is not None:  # durations of fixed length compare by length (1 day == 24 hours)
-
-            def duration(v):
-                x = v.get(key)
-                if x is None:
-                    return False
-                if (lx := ir.fixed_length(x)) is not None:
-                    return op(lx, length)
-                try:
-                    return bool(op(x, c))
-                except TypeError:
-                    return False
-
-            return duration
-        if e.op == "==" and not _is_number(c):
-            return lambda v: v.get(key) == c
-
-        def compare(v):
-            x = v.get(key)
-            if x is None:
-                return False
-            if type(x) is _MONEY:
-                return _is_number(c) and op(x.amount, c)
-            try:
-                return bool(op(x, c))
-            except TypeError:
-                return False
-
-        return compare
-
-    def _compare_any(self, e: ir.Compare) -> Cond:
-        # Outside the grammar (a literal on the left, a field on the right): let the interpreter decide it.
-        from .interpreter import _Env
-
-        def fallback(v):
-            env = _Env(_NO_POLICY, v, {})
-            env.level, env.order = v.get(LEVEL), self.order  # type: ignore[method-assign]
-            return env.test(e)
-
-        return fallback
-
-    def _InSet(self, e: ir.InSet) -> Cond:
-        key, members, negated = self._key(e.operand), e.members, e.negated
-
-        def in_set(v):
-            x = v.get(key)
-            return x is not None and (x in members) != negated
-
-        return in_set
-
-    def _Has(self, e: ir.Has) -> Cond:
-        key, members = self._key(e.operand), frozenset(e.members)
-        if e.quantifier == "all":
-            return lambda v: type(x := v.get(key)) is frozenset and members <= x
-        return lambda v: type(x := v.get(key)) is frozenset and not members.isdisjoint(x)
-
-    def _Mentions(self, e: ir.Mentions) -> Cond:
-        key, words = self._key(e.operand), tuple(k.casefold() for k in e.keywords)
-        if e.quantifier == "all":
-            return lambda v: type(x := v.get(key)) is str and all(w in x.casefold() for w in words)
-        return lambda v: type(x := v.get(key)) is str and any(w in x.casefold() for w in words)
-
-    def _Missing(self, e: ir.Missing) -> Cond:
-        key = self._key(e.operand)
-        if e.negated:
-            return lambda v: v.get(key) is not None
-        return lambda v: v.get(key) is None
-
-    def _And(self, e: ir.And) -> Cond:
-        items = tuple(self(i) for i in e.items)
-        if len(items) == 2:
-            a, b = items
-            return lambda v: a(v) and b(v)
-        return lambda v: all(f(v) for f in items)
-
-    def _Or(self, e: ir.Or) -> Cond:
-        items = tuple(self(i) for i in e.items)
-        if len(items) == 2:
-            a, b = items
-            return lambda v: a(v) or b(v)
-        return lambda v: any(f(v) for f in items)
-
-    def _Not(self, e: ir.Not) -> Cond:
-        inner = self(e.item)
-        return lambda v: not inner(v)
-
-
-_NO_POLICY = ir.Policy(ir.Header("<condition>"))
+_CONDITIONS = itertools.count(1)  # numbers the generated conditions' file names
 
 
 def compile_condition(expr: ir.Expr | None, schema: Mapping[str, ir.FieldDecl] | None = None,
                       levels: tuple[str, ...] = ir.LEVEL_NAMES) -> Cond:  # fmt: skip
-    """A condition as a function of a values dict (the level, if any, under the key ``LEVEL``)."""
+    """A condition as a function of a values dict (the level, if any, under the key ``LEVEL``).
+
+    Compiled by :func:`.codegen.condition`, as every condition of a compiled policy is.
+    """
     schema = schema or {}
 
     def order(name: str) -> tuple[str, ...] | None:
@@ -217,7 +79,7 @@ def compile_condition(expr: ir.Expr | None, schema: Mapping[str, ir.FieldDecl] |
             decl.type.members if decl is not None and decl.type.kind == "enum" and decl.type.members else None
         )
 
-    return _CondCompiler(order)(expr) or (lambda v: True)
+    return codegen.condition_function(expr, _key, order, f"<complaint-rules condition #{next(_CONDITIONS)}>")
 
 
 # ---------------------------------------------------------------------------- the compiled policy
@@ -315,7 +177,7 @@ class _Plan:
                 else None
             )
 
-        cc = _CondCompiler(order)
+        self.order = order
         self.cal = cal
         self.schema_fields = frozenset(schema) - {LEVEL}
         shifters: dict[tuple[ir.Duration, int], Callable] = {}
@@ -355,9 +217,9 @@ class _Plan:
                                         *(fu.rules if fu is not None else ()))}  # fmt: skip
         if fu is not None and fu.otherwise is not None:
             self.rules[fu.otherwise.id] = fu.otherwise
-        self._sources = (policy, cc, shifter)
+        self._sources = (policy, shifter)
         self._plain: Callable | None = None
-        self._decide = self._generate(policy, cc, shifter)
+        self._decide = self._generate(policy, shifter)
 
     def decide(self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta) -> Decision:
         """The decision for coerced values ``v`` (which gains the level)."""
@@ -370,7 +232,7 @@ class _Plan:
             plain = self._plain = self._generate(*self._sources, models=False)
         return plain(v, record_id, now, meta)
 
-    def _generate(self, policy: ir.Policy, cc: _CondCompiler, shifter: Callable, models: bool = True) -> Callable:
+    def _generate(self, policy: ir.Policy, shifter: Callable, models: bool = True) -> Callable:
         """The policy's rules unrolled into one ``decide`` function (see :mod:`.codegen`).
 
         With ``models`` it builds the frozen pydantic parts of a :class:`Decision` directly (as
@@ -379,7 +241,7 @@ class _Plan:
         # Every record field may be read once into a local (the level changes while deciding: never).
         src = Source(f"<complaint-rules policy #{next(_PROGRAMS)}{'' if models else ' plain'}>",
                      preload=frozenset(self.schema_fields))
-        codegen.helpers(src, _is_number)
+        codegen.helpers(src)
         for name, value in (
             ("_with_owner", _with_owner), ("_check_now", _check_now), ("_in_zone", self.cal.in_zone),
             ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options), ("_Decimal", Decimal),
@@ -394,7 +256,7 @@ class _Plan:
         clock_var = {name: f"d{k}" for k, name in enumerate(_clock_order(policy))}
 
         def cond(expr: ir.Expr | None) -> str:
-            return "True" if expr is None else codegen.condition(src, expr, _CondCompiler._key, cc.order, cc)
+            return "True" if expr is None else codegen.condition(src, expr, _key, self.order)
 
         def tag(rule: Any) -> str:
             return f"{rule.id} at {location(rule.span)}"
