@@ -5,16 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
 from lark import Token, Transformer, v_args
 
 from .. import ir, limits
 from ..errors import Diagnostics
 from ..span import Source, Span
-
-if TYPE_CHECKING:
-    from .dsl import _Shift
 
 _SHORT_UNITS = {
     "min": "minutes",
@@ -87,10 +83,32 @@ def _tagval(children, tag, default=None):
 
 
 @v_args(meta=True)
+class Shift:
+    """Maps positions inside a fragment to positions in the file that holds it."""
+
+    def __init__(self, source: Source, line: int, column: int):
+        self.source, self.line, self.column = source, line, column
+
+    def fragment_source(self, text: str) -> Source:
+        return self.source
+
+    def span(self, line: int, column: int, end_line: int | None, end_column: int | None) -> Span:
+        def col(ln: int, c: int) -> int:
+            return c + self.column - 1 if ln == 1 else c
+
+        return Span(
+            self.source,
+            line + self.line - 1,
+            col(line, column),
+            None if end_line is None else end_line + self.line - 1,
+            None if end_line is None or end_column is None else col(end_line, end_column),
+        )
+
+
 class Builder(Transformer):
     """Builds IR nodes with spans from a Lark tree; collects non-syntax errors."""
 
-    def __init__(self, source: Source, shift: _Shift | None):
+    def __init__(self, source: Source, shift: Shift | None):
         super().__init__()
         self.source = source
         self.shift = shift

@@ -13,7 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .. import ir, limits
 from ..errors import PolicyError, PolicySyntaxError
 from ..span import Source, Span
-from .build import Builder, invariant_forms, unquote  # noqa: F401  (invariant_forms is part of this module's API)
+from .build import Builder, Shift, invariant_forms, unquote  # noqa: F401  (invariant_forms is part of this module's API)
 
 FRAGMENTS = ("cond", "value", "timing", "duration", "due")
 
@@ -87,34 +87,12 @@ def parse_fragment(text: str, kind: str, source: Source | None = None, line: int
     if kind not in FRAGMENTS:
         raise ValueError(f"unknown fragment kind {kind!r}")
     src = source or Source("<fragment>", text)
-    shift = _Shift(src, line, column)
+    shift = Shift(src, line, column)
     tree = _parse_tree(text, shift.fragment_source(text), kind, None, shift)
     return _build(tree, shift.fragment_source(text), kind, shift)
 
 
-class _Shift:
-    """Maps positions inside a fragment to positions in the file that holds it."""
-
-    def __init__(self, source: Source, line: int, column: int):
-        self.source, self.line, self.column = source, line, column
-
-    def fragment_source(self, text: str) -> Source:
-        return self.source
-
-    def span(self, line: int, column: int, end_line: int | None, end_column: int | None) -> Span:
-        def col(ln: int, c: int) -> int:
-            return c + self.column - 1 if ln == 1 else c
-
-        return Span(
-            self.source,
-            line + self.line - 1,
-            col(line, column),
-            None if end_line is None else end_line + self.line - 1,
-            None if end_line is None or end_column is None else col(end_line, end_column),
-        )
-
-
-def _parse_tree(text: str, source: Source, start: str, comments: list | None, shift: _Shift | None = None) -> Tree:
+def _parse_tree(text: str, source: Source, start: str, comments: list | None, shift: Shift | None = None) -> Tree:
     try:
         if comments is None:
             return _parser().parse(text, start=start)
@@ -169,7 +147,7 @@ def _terminals() -> dict:
     return {t.name: t for t in _parser().terminals}
 
 
-def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: _Shift | None) -> PolicySyntaxError:
+def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift | None) -> PolicySyntaxError:
     line = getattr(exc, "line", None) or 1
     column = getattr(exc, "column", None) or 1
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
@@ -230,7 +208,7 @@ def _at_offset(source: Source, offset: int) -> Span:
 _NESTING = frozenset({"not_", "or_cond", "and_cond"})
 
 
-def _check_limits(tree: Tree, source: Source, shift: _Shift | None) -> None:
+def _check_limits(tree: Tree, source: Source, shift: Shift | None) -> None:
     """Refuse trees beyond the limits before they are built: nesting, entries per block, strings."""
 
     def at(meta_or_token) -> Span:
@@ -268,7 +246,7 @@ def _check_limits(tree: Tree, source: Source, shift: _Shift | None) -> None:
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 
-def _build(tree: Tree, source: Source, start: str, shift: _Shift | None = None):
+def _build(tree: Tree, source: Source, start: str, shift: Shift | None = None):
     _check_limits(tree, source, shift)
     builder = Builder(source, shift)
     try:
