@@ -1,4 +1,7 @@
-"""Lark tree -> IR: one method per grammar rule, spans from Lark's positions, errors collected."""
+"""Lark tree -> IR: one method per grammar rule, spans from Lark's positions, errors collected.
+
+One module: one Transformer method per grammar rule, so its size follows the grammar's.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +85,6 @@ def _tagval(children, tag, default=None):
     return default if t is None else t.value
 
 
-@v_args(meta=True)
 class Shift:
     """Maps positions inside a fragment to positions in the file that holds it."""
 
@@ -105,6 +107,7 @@ class Shift:
         )
 
 
+@v_args(meta=True)
 class Builder(Transformer):
     """Builds IR nodes with spans from a Lark tree; collects non-syntax errors."""
 
