@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import pickle
 import shutil
 import sys
@@ -240,10 +241,13 @@ EXPECTED_DUE = dt.datetime(2027, 1, 4, 10, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize(("path", "clock"), CN_POLICIES)
-def test_bundled_cn_policies_fail_in_2027_without_data(path: str, clock: str) -> None:
+def test_bundled_cn_policies_are_incomplete_in_2027_without_data(path: str, clock: str) -> None:
     policy = cr.load(ROOT / path)
+    decision = policy.evaluate(_record(policy))
+    assert decision.incomplete and decision.level is not None
+    assert decision.deadline(clock) is None and "2027" in decision.problem(clock).message
     with pytest.raises(cr.EvaluationError, match="no holiday data for 2027"):
-        policy.evaluate(_record(policy))
+        policy.evaluate(_record(policy), strict=True)
 
 
 @pytest.mark.parametrize(("path", "clock"), CN_POLICIES)
@@ -258,9 +262,10 @@ def test_bundled_cn_policies_decide_with_data_from_the_api(path: str, clock: str
 def test_bundled_cn_policies_decide_with_data_from_the_policy(tmp_path: Path, path: str, clock: str) -> None:
     shutil.copy(CN_2027, tmp_path / "cn-2027.yaml")
     overlay = tmp_path / "with-data.policy"
+    base = os.path.relpath(ROOT / path, tmp_path)
     overlay.write_text(f'policy "with-data" {{\n  calendar "CN" data "cn-2027.yaml"\n}}\n\n'
-                       f'extends "{ROOT / path}"\n', encoding="utf-8")  # fmt: skip
-    policy = cr.load(overlay)
+                       f'extends "{base}"\n', encoding="utf-8")  # fmt: skip
+    policy = cr.load(overlay, root="/")  # the base lives outside the overlay's folder
     assert policy.ir.header.calendar_data == "cn-2027.yaml"
     assert _due(policy, clock) == EXPECTED_DUE
 
@@ -272,7 +277,7 @@ def test_bundled_cn_policies_decide_with_data_from_the_cli_and_the_env(
     records = tmp_path / "r.jsonl"
     policy = cr.load(ROOT / path, calendar_data=FIXTURES)
     records.write_text(json.dumps(_record(policy)) + "\n", encoding="utf-8")
-    assert main(["eval", str(ROOT / path), str(records)]) == 1  # no data: the record fails
+    assert main(["eval", str(ROOT / path), str(records)]) == 3  # no data: an incomplete decision
     capsys.readouterr()
     for argv, env in ((["--calendar-data", str(FIXTURES)], None), ([], str(FIXTURES))):
         if env:
@@ -321,13 +326,32 @@ def test_a_bad_data_file_named_by_a_policy_is_a_located_error(tmp_path: Path) ->
     policy_file.write_text('policy "p" {\n  calendar "CN" data "missing.yaml"\n}\n', encoding="utf-8")
     with pytest.raises(PolicyError) as info:
         cr.load(policy_file)
-    assert info.value.render().splitlines()[0].endswith("p.policy:2:22: calendar data 'missing.yaml' does not exist")
+    assert info.value.render().splitlines()[0].endswith(
+        "p.policy:2:22: calendar data names 'missing.yaml', which does not exist")
     (tmp_path / "bad.yaml").write_text(HEAD + "  2027:\n    workdays: [2027-02-08]\n", encoding="utf-8")
     policy_file.write_text('policy "p" {\n  calendar "CN" data "bad.yaml"\n}\n', encoding="utf-8")
     with pytest.raises(CalendarDataError, match=r"bad.yaml:6:16: make-up workday 2027-02-08 is a Monday"):
         cr.load(policy_file)
     with pytest.raises(PolicyError, match="must be loaded from a file"):
         cr.loads('policy "p" {\n  calendar "CN" data "bad.yaml"\n}\n')
+
+
+@pytest.mark.parametrize(("named", "reason"), [
+    ("/dev/zero", "calendar data takes a path relative to the policy, not '/dev/zero'"),
+    ("../outside.yaml", "calendar data names '../outside.yaml', which is outside the policy root"),
+    ("data.txt", "calendar data names 'data.txt', which is not a YAML file (expected .yaml, .yml)"),
+    ("folder.yaml", "calendar data names 'folder.yaml', which is not a regular file"),
+])  # fmt: skip
+def test_a_policys_data_file_is_held_to_the_rules_of_extends(tmp_path: Path, named: str, reason: str) -> None:
+    inner = tmp_path / "inner"
+    (inner / "folder.yaml").mkdir(parents=True)
+    shutil.copy(CN_2027, tmp_path / "outside.yaml")  # a real data file, but above the policy's root
+    policy_file = inner / "p.policy"
+    policy_file.write_text(f'policy "p" {{\n  calendar "CN" data "{named}"\n}}\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as info:
+        cr.load(policy_file)
+    assert info.value.line == 2 and info.value.column == 22
+    assert reason in info.value.render().splitlines()[0]
 
 
 def test_a_data_file_of_another_country_named_by_a_policy_is_an_error(tmp_path: Path) -> None:
@@ -373,7 +397,7 @@ def test_an_overlay_inherits_its_bases_data_and_may_replace_it(tmp_path: Path) -
     (tmp_path / "sub" / "child.policy").write_text(
         'policy "child" {\n  calendar "CN" data "other.yaml"\n}\n\nextends "../base.policy"\n', encoding="utf-8"
     )
-    replaced = cr.load(tmp_path / "sub" / "child.policy")
+    replaced = cr.load(tmp_path / "sub" / "child.policy", root=tmp_path)
     assert replaced.evaluate({"id": "a", "received_at": LAST_DAY}).deadlines[0].due_at == dt.datetime(
         2027, 1, 1, 10, tzinfo=SHANGHAI
     )
@@ -476,7 +500,7 @@ def test_working_time_without_a_timezone_is_a_check_error() -> None:
 
 
 def test_usual_zone_reads_zone1970_and_falls_back_to_a_table(tmp_path: Path, monkeypatch) -> None:
-    module = sys.modules["complaint_rules.calendar"]
+    module = sys.modules["complaint_rules.calendar_data"]
     (tmp_path / "zone1970.tab").write_text("# comment\nTW\t+2503+12130\tAsia/Made_Up\n", encoding="utf-8")
     usual_zone.cache_clear()
     try:

@@ -4,6 +4,9 @@ Kinds: ``name`` (unknown field, level, unit, member, option, clock, rule id), ``
 that does not fit the field), ``structure`` (duplicates, missing ``otherwise``, deadline cycles, misplaced
 ``position``). Names without a node of their own (targets, anchors, members of a set) are located by
 searching the enclosing node's text, so the caret still lands on the word.
+
+One module: one pass over the resolved IR that collects every diagnostic; each part reads the symbol
+tables (fields, units, levels, clocks, options) built at its start.
 """
 
 from __future__ import annotations

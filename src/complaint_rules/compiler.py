@@ -7,6 +7,9 @@ computed once and bound to a generated name: nothing written in the policy becom
 generated source and its line map (line -> rule and ``file:line:col``) are kept for audit and show in
 tracebacks. Conditions have one compiler, :func:`.codegen.condition`, also behind :func:`compile_condition`.
 The result must decide exactly as :mod:`.interpreter` does.
+
+One module: the plan and the emitters of the generated function share the plan's bound constants
+and names; :mod:`.codegen` holds what is independent of a policy (the source, its names, conditions).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from .decision import (
 )
 from .errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
 from .interpreter import calendar_for, interpret, location, sample_point, severity_order
+from .printer import fingerprint as compute_fingerprint
 from .record import make_coercer, schema_for
 
 __all__ = ["CompiledPolicy", "compile_condition", "compile_policy"]
@@ -648,9 +652,7 @@ class CompiledPolicy:
     def __init__(self, policy: ir.Policy, fingerprint: str | None = None):
         put = object.__setattr__
         if fingerprint is None:
-            from .policy import fingerprint as compute
-
-            fingerprint = compute(policy)
+            fingerprint = compute_fingerprint(policy)
         put(self, "ir", policy)
         put(self, "fingerprint", fingerprint)
         put(self, "meta", PolicyMeta(policy.header.id, policy.header.version, fingerprint))

@@ -3,6 +3,8 @@
 Every node is a frozen dataclass. ``span`` and ``comments`` are kept for diagnostics and the
 formatter but excluded from equality and hashing, so two policies are equal when they mean the
 same thing, whatever their layout or syntax (DSL or YAML).
+
+One module: every IR node in one place (as sqlglot's expressions): the node set is the language.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
-import hashlib
 import os
 import re
 import stat
@@ -17,7 +16,7 @@ from . import ir, limits
 from .errors import Diagnostics, PolicyError, PolicySyntaxError
 from .frontend import dsl
 from .overlay import merge
-from .printer import print_policy
+from .printer import fingerprint, print_policy, strip_comments  # noqa: F401  (part of this module's API)
 from .span import Source, Span
 
 if TYPE_CHECKING:
@@ -67,16 +66,19 @@ def _read(path: Path) -> str:
 
 
 def _base_path(
-    path: Path, extends: str, root: Path, span: Span | None, fs: bool, diagnostics: Diagnostics
+    path: Path, extends: str, root: Path, span: Span | None, fs: bool, diagnostics: Diagnostics,
+    what: str = "'extends'", suffixes: tuple[str, ...] = DSL_SUFFIXES + YAML_SUFFIXES,
 ) -> Path | None:
-    """The file ``extends`` names, if it may be read: relative, inside ``root``, a policy file of bounded size."""
+    """The file ``extends`` (or a calendar ``data`` file, ``what``) names, if it may be read: relative,
+    inside ``root``, a regular file with one of ``suffixes``, of bounded size."""
     shown = display_path if fs else str
     if PurePosixPath(extends).is_absolute() or PureWindowsPath(extends).is_absolute() or PureWindowsPath(extends).drive:
-        diagnostics.add("structure", f"'extends' takes a path relative to the policy, not {extends!r}", span)
+        diagnostics.add("structure", f"{what} takes a path relative to the policy, not {extends!r}", span)
         return None
-    if Path(extends).suffix.lower() not in DSL_SUFFIXES + YAML_SUFFIXES:
-        diagnostics.add("structure", f"'extends' names {extends!r}, which is not a policy file "
-                        "(expected .policy, .yaml or .yml)", span)
+    if Path(extends).suffix.lower() not in suffixes:
+        diagnostics.add("structure", f"{what} names {extends!r}, which is not a "
+                        f"{'policy' if suffixes != YAML_SUFFIXES else 'YAML'} file "
+                        f"(expected {', '.join(suffixes)})", span)
         return None
     base = path.parent / extends
     inside = Path(os.path.normpath(base))
@@ -88,23 +90,23 @@ def _base_path(
         rel = os.path.relpath(inside, top)
         within = rel != ".." and not rel.startswith(".." + os.sep)
     if not within:
-        diagnostics.add("structure", f"'extends' names {extends!r}, which is outside the policy root {shown(top)}", span)
+        diagnostics.add("structure", f"{what} names {extends!r}, which is outside the policy root {shown(top)}", span)
         return None
     if not fs:
         return inside
     try:
         info = base.stat()
     except FileNotFoundError:
-        diagnostics.add("name", f"'extends' names {extends!r}, which does not exist", span)
+        diagnostics.add("name", f"{what} names {extends!r}, which does not exist", span)
         return None
     except OSError as exc:
-        diagnostics.add("name", f"'extends' names {extends!r}, which cannot be read ({exc.strerror})", span)
+        diagnostics.add("name", f"{what} names {extends!r}, which cannot be read ({exc.strerror})", span)
         return None
     if not stat.S_ISREG(info.st_mode):
-        diagnostics.add("structure", f"'extends' names {extends!r}, which is not a regular file", span)
+        diagnostics.add("structure", f"{what} names {extends!r}, which is not a regular file", span)
         return None
     if info.st_size > limits.MAX_POLICY_BYTES:
-        diagnostics.add("structure", f"'extends' names {extends!r}, which is longer than "
+        diagnostics.add("structure", f"{what} names {extends!r}, which is longer than "
                         f"{limits.MAX_POLICY_BYTES} bytes (the limit)", span)
         return None
     return base
@@ -138,7 +140,7 @@ def parse_file(
     text = read(path)
     source = _guarded(lambda: parse_text(text, display_path(path) if fs else str(path), kind),
                       display_path(path) if fs else str(path))
-    source = _with_own_data(source, path, text, read)
+    source = _with_own_data(source, path, text, read, root)
     if source.extends is None:
         return source, source
     diagnostics = Diagnostics()
@@ -163,16 +165,20 @@ def parse_file(
     return source, resolved
 
 
-def _with_own_data(policy: ir.Policy, path: Path, text: str, read: Callable[[Path], str]) -> ir.Policy:
-    """The policy with the calendar data file its header names loaded (relative to the policy file)."""
+def _with_own_data(policy: ir.Policy, path: Path, text: str, read: Callable[[Path], str], root: Path) -> ir.Policy:
+    """The policy with the calendar data file its header names loaded (relative to the policy file, and
+    held to the same rules as ``extends``: inside ``root``, a regular YAML file of bounded size)."""
     h = policy.header
     if h.calendar_data is None:
         return policy
     from .calendar import CalendarError, load_calendar_data
+    from .span import locate
 
-    data_path = path.parent / h.calendar_data
-    if read is not _read:
-        data_path = Path(os.path.normpath(data_path))
+    diagnostics = Diagnostics()
+    span = locate(h.span, f'"{h.calendar_data}"', after=r"\bcalendar\b")
+    data_path = _base_path(path, h.calendar_data, root, span, read is _read, diagnostics, "calendar data", YAML_SUFFIXES)
+    diagnostics.raise_if_any()
+    assert data_path is not None
     try:
         data = load_calendar_data(data_path, None if read is _read else read)
     except PolicyError:
@@ -250,35 +256,6 @@ def check_resolved(policy: ir.Policy) -> None:
     name = policy.span.source.name if policy.span is not None and policy.span.source is not None else "<policy>"
     diagnostics.extend(_guarded(lambda: checker.check(policy, schema_for(policy)), name))
     diagnostics.raise_if_any()
-
-
-def strip_comments(node):
-    """A copy of an IR tree without comments (comments are layout, not meaning)."""
-    if isinstance(node, tuple):
-        return tuple(strip_comments(n) for n in node)
-    if not dataclasses.is_dataclass(node) or isinstance(node, type):
-        return node
-    changes = {}
-    for f in dataclasses.fields(node):
-        if f.name == "span":
-            continue
-        value = getattr(node, f.name)
-        if f.name in ("comments", "trailing", "comment_slots"):  # every place a comment is kept
-            if value:
-                changes[f.name] = ()
-            continue
-        new = strip_comments(value)
-        if new is not value:
-            changes[f.name] = new
-    return dataclasses.replace(node, **changes) if changes else node
-
-
-def fingerprint(policy: ir.Policy) -> str:
-    """sha256 of the canonical DSL of a resolved policy without comments and tests: same for DSL and YAML."""
-    canonical = print_policy(strip_comments(dataclasses.replace(policy, tests=())))
-    for data in policy.header.calendar_sources:  # what the calendar data means is part of the policy
-        canonical += f"\n# calendar data {data.country} {data.digest()}"
-    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class Policy:

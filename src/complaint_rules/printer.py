@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
 from decimal import Decimal
@@ -393,3 +395,35 @@ def _str(s: str) -> str:
 
 def _when(e: ir.Expr | None) -> str:
     return f" when {expr(e)}" if e is not None else ""
+
+
+# ---------------------------------------------------------------------------- the fingerprint
+
+
+def strip_comments(node):
+    """A copy of an IR tree without comments (comments are layout, not meaning)."""
+    if isinstance(node, tuple):
+        return tuple(strip_comments(n) for n in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        if f.name == "span":
+            continue
+        value = getattr(node, f.name)
+        if f.name in ("comments", "trailing", "comment_slots"):  # every place a comment is kept
+            if value:
+                changes[f.name] = ()
+            continue
+        new = strip_comments(value)
+        if new is not value:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def fingerprint(policy: ir.Policy) -> str:
+    """sha256 of the canonical DSL of a resolved policy without comments and tests: same for DSL and YAML."""
+    canonical = print_policy(strip_comments(dataclasses.replace(policy, tests=())))
+    for data in policy.header.calendar_sources:  # what the calendar data means is part of the policy
+        canonical += f"\n# calendar data {data.country} {data.digest()}"
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,4 +1,8 @@
-"""The standard complaint record, the schema a policy sees, and turning raw records into typed values."""
+"""The standard complaint record, the schema a policy sees, and turning raw records into typed values.
+
+One module: the standard fields, the schema a policy sees and one coercer per field type belong
+together; the coercers' fast paths are checked against each other here.
+"""
 
 from __future__ import annotations
 

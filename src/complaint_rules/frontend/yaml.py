@@ -8,6 +8,8 @@ scalars and go through :func:`dsl.parse_fragment` at the scalar's position. The 
 The reading rule for values: a *plain* (unquoted) scalar is DSL (``0 CNY``, ``2 hours``, ``30%``,
 ``2026-12-01``, ``true``, a member name such as ``no``); a *quoted* scalar is always text; a sequence
 is a set.
+
+One module: one reader per YAML section, mirroring :mod:`.build`'s methods for the same IR nodes.
 """
 
 from __future__ import annotations
