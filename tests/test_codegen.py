@@ -635,7 +635,10 @@ def test_random_policies_cover_every_construct():
         # In a full run (CI) every run has happened and this check asserts.
         pytest.skip("needs every run of test_compiled_decides_as_interpreter_on_random_policies")
     assert WANTED <= set(STATS), WANTED - set(STATS)
-    assert all(STATS[w] >= 3 for w in WANTED), {w: STATS[w] for w in WANTED}
+    # Incomplete decisions need a drawn CN policy without the 2027 data and a record dated near its end: rarer
+    # than the rest, so one is enough here (tests/test_compiler_oracle.py draws them on purpose).
+    short = {w: STATS[w] for w in WANTED if STATS[w] < (1 if w == "incomplete decision" else 3)}
+    assert not short, short
 
 
 def test_raw_strategy_is_mostly_refused_and_repair_fixes_it():

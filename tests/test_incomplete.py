@@ -357,3 +357,23 @@ def test_replay_says_a_finding_on_an_unplaceable_time_could_not_be_decided():
                       record={"id": "F", "received_at": LATE}, details={"start": LATE})  # fmt: skip
     ok, why = reproduces(policy, finding)
     assert not ok and why.startswith("evaluate could not decide it: clock 'reply'")
+
+
+def test_eval_with_the_2027_data_supplied_leaves_no_decision_incomplete(tmp_path, capsys, monkeypatch):
+    """The same corpus, with the (test-fixture) 2027 data by --calendar-data and by the environment."""
+    fixtures = ROOT / "tests" / "fixtures" / "calendars"
+    rows = _corpus(tmp_path / "in.jsonl")
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps(r) + "\n" for r in rows if "claimed_amount" not in r), encoding="utf-8")
+    for argv, env in ((["--calendar-data", str(fixtures)], None), ([], str(fixtures))):
+        if env is not None:
+            monkeypatch.setenv("COMPLAINT_RULES_CALENDAR_DATA", env)
+        out = tmp_path / "out.jsonl"
+        assert main(["eval", str(SVW), str(good), "-o", str(out), *argv]) == 0
+        decisions = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert len(decisions) == len(good.read_text(encoding="utf-8").splitlines())
+        assert not any(d["problems"] for d in decisions)
+        due = [dl["due_at"] for d in decisions for dl in d["deadlines"] if dl["clock"] == "first_contact"]
+        assert len(due) == len(decisions) and all(due) and any(t.startswith("2027") for t in due)
+        err = capsys.readouterr().err
+        assert "incomplete" not in err and f"{len(decisions)} decisions, 0 errors" in err
