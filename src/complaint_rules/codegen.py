@@ -8,6 +8,10 @@ generated names, Python operators and keywords, small integers the compiler comp
 of the compiler's own (``"due"``, ``"pending"``). A :class:`Source` keeps a line map from each line of the
 generated text to the rule it came from, and registers the text with :mod:`linecache` so that a traceback
 through a compiled policy shows the generated line.
+
+Comparisons whose types only the record decides (a number field holding money, a date against a date)
+call :func:`compare`, bound as ``_compare``, with the operator, the value and the constant:
+``(_t10 <= _c26 if type(_t10 := f4) in _NUMBERS else _compare(_c27, f4, _c26, None))``.
 """
 
 from __future__ import annotations
