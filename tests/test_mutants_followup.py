@@ -188,3 +188,4 @@ def test_records_already_followed_up_are_never_added(rate):
     assert quota.selected == (selected,) and set(quota.followed_up) == followed
     assert quota.required == 8 and quota.shortfall == 5
     assert list(quota.to_add) == [selected, *unselected[3:7]]
+
