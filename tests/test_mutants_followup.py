@@ -168,3 +168,24 @@ def test_an_exempt_rule_requires_nothing():
     quota = policy.follow_up_report([repair(60, signed=False), repair(61, signed=False)], "2026-11").rule("unhappy")
     assert quota.rate is None and quota.matching == ("R60", "R61")
     assert quota.required == 0 and quota.shortfall == 0 and quota.to_add == () and quota.met
+
+
+def test_records_already_followed_up_are_never_added(rate):
+    # Ids chosen so the sample selects one record of twenty: the rate (8 of 20) then needs extra picks, in
+    # sample order, and the records already followed up (the first in that order) must be passed over.
+    ids = (f"X{n}" for n in range(10_000))
+    unselected = [rid for rid in ids if sample_point("rate", "minor_repair", rid) >= 40][:19]
+    selected = next(rid for rid in (f"Y{n}" for n in range(10_000)) if sample_point("rate", "minor_repair", rid) < 40)
+    unselected.sort(key=lambda rid: sample_point("rate", "minor_repair", rid))
+    followed = set(unselected[:3])
+    records = []
+    for rid in [selected, *unselected]:
+        record = dict(repair(0), id=rid)
+        if rid in followed:
+            record["follow_ups"] = [{"at": "2026-11-20T10:00+08:00", "method": "phone"}]
+        records.append(record)
+    quota = rate.follow_up_report(records, "2026-11").rule("minor_repair")
+    assert quota.selected == (selected,) and set(quota.followed_up) == followed
+    assert quota.required == 8 and quota.shortfall == 5
+    assert list(quota.to_add) == [selected, *unselected[3:7]]
+
