@@ -412,7 +412,7 @@ def test_check_warns_when_the_data_ends_within_the_horizon(capsys) -> None:
     err = capsys.readouterr().out
     assert (
         "svw-dealer.policy: warning: the 'CN' calendar's holiday data ends 2026-12-31 (29 days from 2026-12-02; "
-        "chinesecalendar 1.11.0): working-day deadlines after it fail until 2027's data is supplied"
+        "chinesecalendar 1.11.0): working-day deadlines after it cannot be placed (incomplete decisions) until 2027's data is supplied"
     ) in err
     assert main(["check", "--today", "2026-10-01", dealer]) == 0
     assert "warning" not in capsys.readouterr().out  # 91 days ahead: beyond the 60-day horizon

@@ -59,8 +59,8 @@ def horizon_warning(policy: Policy, day: dt.date, days: int) -> str | None:
     if left > days:
         return None
     return (f"warning: the {cal.country!r} calendar's holiday data ends {end} ({left} days from {day}; "
-            f"{cal.source_of(year)}): working-day deadlines after it fail until {year + 1}'s data is "
-            "supplied (--calendar-data, docs/calendar.md)")
+            f"{cal.source_of(year)}): working-day deadlines after it cannot be placed (incomplete decisions) "
+            f"until {year + 1}'s data is supplied (--calendar-data, docs/calendar.md)")
 
 
 def run(args: argparse.Namespace) -> int:
