@@ -13,7 +13,7 @@ import sys
 import time
 
 from complaint_rules.analysis import prove
-from complaint_rules.frontend.dsl import parse
+from complaint_rules.language.frontend.dsl import parse
 
 ENUMS = {f"e{i}": [f"m{i}_{j}" for j in range(5)] for i in range(5)}
 BOOLS = ["b0", "b1", "b2"]

@@ -1,6 +1,6 @@
 """A small mutation-testing driver: plant one bug at a time in a module and see whether its tests notice.
 
-    python bench/mutate.py src/complaint_rules/followup.py tests/test_followup.py tests/test_mutants_followup.py \\
+    python bench/mutate.py src/complaint_rules/engine/followup.py tests/test_followup.py tests/test_mutants_followup.py \\
         --max-mutants 60 --timeout 120
 
 For the module, every single-point mutation from a fixed list of AST operator swaps is enumerated in source
@@ -148,7 +148,7 @@ def _run(copy: Path, tests: list[str], timeout: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("module", help="the source file to mutate, e.g. src/complaint_rules/calendar.py")
+    parser.add_argument("module", help="the source file to mutate, e.g. src/complaint_rules/calendars/__init__.py")
     parser.add_argument("tests", nargs="+", help="the test files (or node ids) that should kill the mutants")
     parser.add_argument("--max-mutants", type=int, default=None, help="an evenly spaced sample of at most N")
     parser.add_argument("--lines", default=None, help="only mutants on lines A-B")

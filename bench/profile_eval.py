@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from complaint_rules import ir
-from complaint_rules.calendar import calendar
+from complaint_rules.calendars import calendar
 from complaint_rules.policy import load
 
 POLICY = ROOT / "tests" / "fixtures" / "full.policy"

@@ -12,11 +12,11 @@ from strategies_ir import policies
 
 import complaint_rules
 from complaint_rules import PolicyError, load, loads
-from complaint_rules.frontend import dsl
-from complaint_rules.frontend import yaml as fy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.frontend import yaml as fy
+from complaint_rules.language.printer import print_policy
+from complaint_rules.language.yaml_printer import to_yaml
 from complaint_rules.policy import fingerprint
-from complaint_rules.printer import print_policy
-from complaint_rules.yaml_printer import to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "policies").rglob("*.policy"))

@@ -12,16 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaint_rules.batch import (
-    ColumnMap,
-    CountingReader,
-    input_kind,
-    read_csv,
-    read_jsonl,
-    run_batch,
-    slug,
-)
-from complaint_rules.commands.eval import errors_path, parse_now
+from complaint_rules.batch import ColumnMap, CountingReader, input_kind, read_csv, read_jsonl, run_batch, slug
+from complaint_rules.cli.eval import errors_path, parse_now
 from complaint_rules.errors import RecordError
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from complaint_rules import checker, load
+from complaint_rules import load
 from complaint_rules.errors import PolicyError
+from complaint_rules.language import checker
 from complaint_rules.policy import parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +27,7 @@ LOCATED = re.compile(r"^tests/broken/[\w.]+\.policy:\d+:\d+: .+\n    .*\n    *\^
 def _schema(policy):
     """The record schema the loader uses; the policy's own record block until record.py exists."""
     try:
-        from complaint_rules.record import schema_for
+        from complaint_rules.engine.record import schema_for
     except ImportError:
         return None
     return schema_for(policy)

@@ -1,4 +1,4 @@
-"""Working days, business hours, time zones and duration parsing of complaint_rules.calendar."""
+"""Working days, business hours, time zones and duration parsing of complaint_rules.calendars."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from complaint_rules.calendar import Calendar, Interval, calendar, parse_duration
+from complaint_rules.calendars import Calendar, Interval, calendar, parse_duration
 from complaint_rules.errors import CalendarError
 from complaint_rules.ir import Duration
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import complaint_rules as cr
-from complaint_rules.calendar import (
+from complaint_rules.calendars import (
     Calendar,
     CalendarData,
     CalendarDataError,
@@ -26,8 +26,8 @@ from complaint_rules.calendar import (
     usual_zone,
 )
 from complaint_rules.cli import main
+from complaint_rules.engine.record import schema_for
 from complaint_rules.errors import PolicyError
-from complaint_rules.record import schema_for
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "calendars"
@@ -500,7 +500,7 @@ def test_working_time_without_a_timezone_is_a_check_error() -> None:
 
 
 def test_usual_zone_reads_zone1970_and_falls_back_to_a_table(tmp_path: Path, monkeypatch) -> None:
-    module = sys.modules["complaint_rules.calendar_data"]
+    module = sys.modules["complaint_rules.calendars.data"]
     (tmp_path / "zone1970.tab").write_text("# comment\nTW\t+2503+12130\tAsia/Made_Up\n", encoding="utf-8")
     usual_zone.cache_clear()
     try:

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaint_rules import checker, ir
+from complaint_rules import ir
+from complaint_rules.engine.record import schema_for
 from complaint_rules.errors import Diagnostics, PolicyError, PolicyNameError, PolicyStructureError
-from complaint_rules.frontend import dsl
+from complaint_rules.language import checker
+from complaint_rules.language.frontend import dsl
 from complaint_rules.policy import parse_file
-from complaint_rules.record import schema_for
 
 # The language sketch without `extends`/`drop`, with the fields and roles it uses declared.
 CLEAN = '''policy "svw-dealer" {
@@ -163,7 +164,7 @@ def test_bundled_fixture_is_clean_with_the_standard_record():
     # tests/fixtures/full.policy uses standard-record fields (hazards, first_contact_at) it does not declare.
     from pathlib import Path
 
-    from complaint_rules.record import schema_for
+    from complaint_rules.engine.record import schema_for
 
     path = Path(__file__).parent / "fixtures" / "full.policy"
     policy = dsl.parse(path.read_text("utf-8"), "full.policy")

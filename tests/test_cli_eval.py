@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from complaint_rules.cli import main
-from complaint_rules.decision import Decision
+from complaint_rules.engine.decision import Decision
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

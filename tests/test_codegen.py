@@ -30,16 +30,25 @@ from strategies_ir import conditions, currencies, durations, names, policies, te
 import complaint_rules
 from complaint_rules import ir, testing
 from complaint_rules.analysis.witness import NoWitness
-from complaint_rules.calendar import load_calendar_data
-from complaint_rules.checker import ORDERED_KINDS
-from complaint_rules.compiler import LEVEL, CompiledPolicy, compile_condition, compile_policy
-from complaint_rules.decision import Amount, Deadline, Decision, Escalation, FollowUpPlan, Obligation, Remedy
+from complaint_rules.calendars import load_calendar_data
+from complaint_rules.engine.compiler import LEVEL, CompiledPolicy, compile_condition, compile_policy
+from complaint_rules.engine.decision import (
+    Amount,
+    Deadline,
+    Decision,
+    Escalation,
+    FollowUpPlan,
+    Obligation,
+    Remedy,
+)
+from complaint_rules.engine.interpreter import _Env, severity_order
+from complaint_rules.engine.record import schema_for
 from complaint_rules.errors import ComplaintRulesError, EvaluationError, RecordError
-from complaint_rules.frontend import dsl
-from complaint_rules.interpreter import _Env, severity_order
+from complaint_rules.fields import DERIVED_FIELDS
+from complaint_rules.language.checker import ORDERED_KINDS
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 from complaint_rules.policy import check_resolved
-from complaint_rules.printer import print_policy
-from complaint_rules.record import DERIVED_FIELDS, schema_for
 
 CN_2027 = load_calendar_data(Path(__file__).parent / "fixtures" / "calendars" / "cn-2027.yaml")
 
@@ -1000,7 +1009,7 @@ _ODD = {
 @settings(max_examples=150, deadline=None, database=None)
 @given(st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in _ODD.items()}))
 def test_comparisons_on_values_the_coercer_never_makes(comparisons, values):
-    from complaint_rules.interpreter import interpret
+    from complaint_rules.engine.interpreter import interpret
 
     values = {"received_at": dt.datetime(2026, 3, 1, 9, tzinfo=dt.timezone.utc), **values}
     fast = comparisons.decide(values, "V")

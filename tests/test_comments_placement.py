@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from lark import Lark, Token
 
 from complaint_rules import ir
-from complaint_rules.frontend import dsl
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 from complaint_rules.policy import fingerprint
-from complaint_rules.printer import print_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted([*ROOT.glob("policies/**/*.policy"), *(ROOT / "tests" / "fixtures").glob("*.policy")])

@@ -12,10 +12,10 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from complaint_rules import ir
-from complaint_rules.compiler import CompiledPolicy, compile_policy
-from complaint_rules.decision import Decision
+from complaint_rules.engine.compiler import CompiledPolicy, compile_policy
+from complaint_rules.engine.decision import Decision
 from complaint_rules.errors import ComplaintRulesError, EvaluationError
-from complaint_rules.frontend import dsl
+from complaint_rules.language.frontend import dsl
 
 FULL = (Path(__file__).parent / "fixtures" / "full.policy").read_text(encoding="utf-8")
 

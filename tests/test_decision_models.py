@@ -3,7 +3,7 @@
 Each part is held against a *twin*: an ordinary frozen pydantic model with the same fields and config, built
 and validated the ordinary way. Whatever a host does with a part (validate, dump, compare, hash, copy,
 pickle, assign) must come out as it does for the twin, whether the part was validated or built by
-:func:`~complaint_rules.decision.trusted` (as the evaluator builds them, from ``__dict__`` alone).
+:func:`~complaint_rules.engine.decision.trusted` (as the evaluator builds them, from ``__dict__`` alone).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 import complaint_rules
-from complaint_rules.decision import (
+from complaint_rules.engine.decision import (
     Amount,
     Deadline,
     Decision,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from complaint_rules import ir, load
-from complaint_rules.calendar import calendar
+from complaint_rules.calendars import calendar
 from complaint_rules.compare import SemanticChange, diff, verify_witnesses
 from complaint_rules.compare.durations import duration_key, steady
 

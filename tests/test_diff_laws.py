@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from complaint_rules import load
 from complaint_rules.compare import diff
 from complaint_rules.compare.impact import compare
+from complaint_rules.engine.interpreter import _Env
+from complaint_rules.engine.record import coerce, schema_for
 from complaint_rules.errors import ComplaintRulesError
-from complaint_rules.interpreter import _Env
+from complaint_rules.language.printer import print_policy
 from complaint_rules.policy import Policy, parse_text
-from complaint_rules.printer import print_policy
-from complaint_rules.record import coerce, schema_for
 from complaint_rules.testing import records
 
 FIX = Path(__file__).parent / "diff_fixtures"
@@ -44,8 +44,8 @@ def test_diff_with_itself_reformatted_and_as_yaml_is_empty(path):
         reformatted = parse_text(print_policy(policy.source), "reformatted.policy")
         assert diff(policy, Policy(reformatted)).empty
         try:
-            from complaint_rules.frontend.yaml import parse as parse_yaml
-            from complaint_rules.yaml_printer import to_yaml
+            from complaint_rules.language.frontend.yaml import parse as parse_yaml
+            from complaint_rules.language.yaml_printer import to_yaml
         except ImportError:
             return
         as_yaml = parse_yaml(to_yaml(policy.source), "p.yaml")

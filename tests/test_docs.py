@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from complaint_rules import ir
-from complaint_rules.frontend import dsl
-from complaint_rules.printer import print_policy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 BLOCK = re.compile(r"^```(policy|cond)\n(.*?)^```", re.DOTALL | re.MULTILINE)

@@ -10,8 +10,8 @@ import pytest
 
 from complaint_rules import ir
 from complaint_rules.errors import PolicyError, PolicySyntaxError
-from complaint_rules.frontend import dsl
-from complaint_rules.printer import print_policy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 
 FULL = Path(__file__).parent / "fixtures" / "full.policy"
 
@@ -118,7 +118,7 @@ def test_values(text, value):
 
 
 def test_condition_precedence_and_printing():
-    from complaint_rules.printer import expr
+    from complaint_rules.language.printer import expr
 
     e = dsl.parse_fragment("not a or b and (c or d)", "cond")
     assert isinstance(e, ir.Or)
@@ -212,9 +212,9 @@ test "unsatisfied is followed up again" {
 
 def test_given_follow_ups_round_trip_in_dsl_and_yaml_and_drive_the_decision():
     from complaint_rules import loads
-    from complaint_rules.frontend import yaml as fy
-    from complaint_rules.runner import run_tests
-    from complaint_rules.yaml_printer import to_yaml
+    from complaint_rules.language.frontend import yaml as fy
+    from complaint_rules.language.yaml_printer import to_yaml
+    from complaint_rules.testing.runner import run_tests
 
     p = dsl.parse(FOLLOW_UP_TEST)
     (entry,) = p.tests[0].given[2].value

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import complaint_rules
 from complaint_rules import PolicyError, ir, loads
-from complaint_rules.calendar import Calendar, parse_duration
+from complaint_rules.calendars import Calendar, parse_duration
 from complaint_rules.errors import CalendarError
 
 CN = Calendar("CN", "08:30-18:00", "Asia/Shanghai")

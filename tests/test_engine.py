@@ -13,11 +13,11 @@ import pytest
 
 import complaint_rules as cr
 from complaint_rules import ir
-from complaint_rules.compiler import LEVEL, compile_condition
-from complaint_rules.decision import Decision
+from complaint_rules.engine.compiler import LEVEL, compile_condition
+from complaint_rules.engine.decision import Decision
+from complaint_rules.engine.interpreter import sample_point
 from complaint_rules.errors import EvaluationError
-from complaint_rules.frontend import dsl
-from complaint_rules.interpreter import sample_point
+from complaint_rules.language.frontend import dsl
 
 CLUB = """\
 policy "club" {

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from test_compiler_oracle import COMPILED, MOMENTS, records
 
 from complaint_rules import ir, load
-from complaint_rules.calendar import Calendar
+from complaint_rules.calendars import Calendar
 from complaint_rules.compare.impact import (
     MAX_EXAMPLES,
     Impact,
@@ -27,7 +27,7 @@ from complaint_rules.compare.impact import (
     label,
     plain_keys,
 )
-from complaint_rules.decision import Decision
+from complaint_rules.engine.decision import Decision
 from complaint_rules.errors import CalendarError, ComplaintRulesError, RecordError
 
 FIX = Path(__file__).parent / "diff_fixtures"

@@ -8,8 +8,8 @@ import math
 import pytest
 
 import complaint_rules as cr
-from complaint_rules.followup import follow_up_report, parse_period
-from complaint_rules.interpreter import sample_point
+from complaint_rules.engine.followup import follow_up_report, parse_period
+from complaint_rules.engine.interpreter import sample_point
 
 ESTATE = """\
 policy "estate" {

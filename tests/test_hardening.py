@@ -18,7 +18,7 @@ import pytest
 import complaint_rules as cr
 from complaint_rules import cli
 from complaint_rules.batch import read_jsonl, run_batch
-from complaint_rules.commands import eval as eval_command
+from complaint_rules.cli import eval as eval_command
 from complaint_rules.errors import RecordError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 import complaint_rules
-from complaint_rules import runner
+from complaint_rules.analysis.explain import explain
 from complaint_rules.analysis.prove import prove
 from complaint_rules.cli import main
 from complaint_rules.compare import diff
-from complaint_rules.decision import Decision
+from complaint_rules.engine.decision import Decision
 from complaint_rules.errors import EvaluationError, RecordError
-from complaint_rules.explain import explain
+from complaint_rules.testing import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SVW = ROOT / "policies" / "automotive" / "svw-dealer.policy"

@@ -19,11 +19,11 @@ from complaint_rules.analysis.replay import replay, reproduces
 from complaint_rules.analysis.witness import jsonable
 from complaint_rules.compare.structural import structural_diff
 from complaint_rules.errors import PolicyError
-from complaint_rules.frontend import dsl
-from complaint_rules.frontend import yaml as fy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.frontend import yaml as fy
+from complaint_rules.language.printer import print_policy
+from complaint_rules.language.yaml_printer import to_yaml
 from complaint_rules.policy import Policy, parse_file
-from complaint_rules.printer import print_policy
-from complaint_rules.yaml_printer import to_yaml
 
 BASE = '''policy "inv" {
   currency CNY
@@ -213,7 +213,7 @@ def test_checker_wants_what_the_invariant_is_about() -> None:
 
 
 def test_python_built_invariants_are_checked_for_form() -> None:
-    from complaint_rules import checker
+    from complaint_rules.language import checker
 
     p = dsl.parse(BASE)
     bad = ir.InvariantRule("bad", "never", "options")
@@ -434,8 +434,8 @@ def _holds(policy: Policy, inv: ir.InvariantRule, record: dict) -> bool:
 
 
 def _matches(policy: Policy, when: ir.Expr, record: dict, level: str | None) -> bool:
-    from complaint_rules.interpreter import _Env
-    from complaint_rules.record import schema_for
+    from complaint_rules.engine.interpreter import _Env
+    from complaint_rules.engine.record import schema_for
 
     env = _Env(policy.ir, {**record, "claim": ir.Money(record["claim"], "CNY")}, dict(schema_for(policy.ir)))
     env.level = level

@@ -9,7 +9,7 @@ from pathlib import Path
 import complaint_rules
 from complaint_rules.analysis import prove
 from complaint_rules.compare import diff
-from complaint_rules.frontend.dsl import parse
+from complaint_rules.language.frontend.dsl import parse
 
 BASE = (Path(__file__).parent / "diff_fixtures" / "base.policy").read_text(encoding="utf-8")
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies_ir import aware_datetimes
 
 from complaint_rules import ir
-from complaint_rules.calendar import Calendar
+from complaint_rules.calendars import Calendar
 
 UTC_CAL = Calendar("NONE", None, "UTC")
 SHANGHAI = Calendar("CN", None, "Asia/Shanghai")  # one offset every year since 1992: the shortcut's home

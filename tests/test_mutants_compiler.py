@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from complaint_rules import ir, load
-from complaint_rules.compiler import compile_policy
-from complaint_rules.frontend import dsl
+from complaint_rules.engine.compiler import compile_policy
+from complaint_rules.language.frontend import dsl
 
 ROOT = Path(__file__).resolve().parent.parent
 CST = dt.timezone(dt.timedelta(hours=8))

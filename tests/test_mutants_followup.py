@@ -13,8 +13,8 @@ from test_followup import CST, repair
 
 import complaint_rules as cr
 from complaint_rules.batch import ColumnMap, read_jsonl
-from complaint_rules.followup import parse_period
-from complaint_rules.interpreter import sample_point
+from complaint_rules.engine.followup import parse_period
+from complaint_rules.engine.interpreter import sample_point
 
 RATE = """\
 policy "rate" {

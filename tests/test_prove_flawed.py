@@ -106,6 +106,6 @@ def test_a_reminder_before_a_scheduled_time_is_not_early() -> None:
     text = (FLAWED / "timing_before_clock.policy").read_text(encoding="utf-8")
     text = text.replace("resolved_at: datetime\n", "resolved_at: datetime\n  promised_at: datetime required\n")
     text = text.replace("first_contact = 2 hours after received_at", "first_contact = 0 minutes after promised_at")
-    from complaint_rules.frontend.dsl import parse
+    from complaint_rules.language.frontend.dsl import parse
 
     assert prove(parse(text, "scheduled.policy")).proven

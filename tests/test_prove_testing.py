@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaint_rules import load
-from complaint_rules.record import coerce, schema_for
+from complaint_rules.engine.record import coerce, schema_for
 from complaint_rules.testing import assert_decision_properties, check_policy_properties, records
 
 ROOT = Path(__file__).parent.parent

@@ -17,8 +17,8 @@ from complaint_rules.analysis import prove
 from complaint_rules.analysis.replay import replay, reproduces
 from complaint_rules.analysis.timing import bounds, policy_calendar
 from complaint_rules.analysis.zones import changes_near, offset_spread
-from complaint_rules.frontend.dsl import parse
-from complaint_rules.interpreter import calendar_for
+from complaint_rules.engine.interpreter import calendar_for
+from complaint_rules.language.frontend.dsl import parse
 from complaint_rules.policy import Policy, parse_text
 
 BASE = """

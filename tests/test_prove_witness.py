@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from complaint_rules.analysis import prove, witness
 from complaint_rules.analysis.domain import fold
 from complaint_rules.analysis.witness import NoWitness, compose_text
-from complaint_rules.frontend.dsl import parse
+from complaint_rules.language.frontend.dsl import parse
 
 SEPARATED = ["b c", "b\nc", "b|c", "b/c", "b\u00b7c", "b\u2063c"]  # every usual separator, between b and c
 

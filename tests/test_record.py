@@ -12,9 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaint_rules import ir
-from complaint_rules.errors import RecordError
-from complaint_rules.frontend import dsl
-from complaint_rules.record import (
+from complaint_rules.engine.record import (
     DERIVED_FIELDS,
     FOLLOW_UPS,
     STANDARD_FIELDS,
@@ -22,6 +20,8 @@ from complaint_rules.record import (
     coerce,
     schema_for,
 )
+from complaint_rules.errors import RecordError
+from complaint_rules.language.frontend import dsl
 
 POLICY = dsl.parse(
     """

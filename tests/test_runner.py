@@ -8,7 +8,7 @@ import pytest
 
 from complaint_rules import load
 from complaint_rules.cli import main
-from complaint_rules.runner import coverage, run_tests
+from complaint_rules.testing.runner import coverage, run_tests
 
 POLICY = """\
 policy "t" {

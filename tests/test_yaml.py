@@ -17,11 +17,11 @@ from strategies_ir import policies
 from complaint_rules import ir
 from complaint_rules.cli import main
 from complaint_rules.errors import PolicyError, PolicySyntaxError
-from complaint_rules.frontend import dsl
-from complaint_rules.frontend import yaml as fy
-from complaint_rules.printer import print_policy
-from complaint_rules.schema import json_schema
-from complaint_rules.yaml_printer import to_yaml
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.frontend import yaml as fy
+from complaint_rules.language.printer import print_policy
+from complaint_rules.language.schema import json_schema
+from complaint_rules.language.yaml_printer import to_yaml
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "yaml.md"
 

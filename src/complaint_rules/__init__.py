@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # The factory shadows the submodule of the same name on purpose: `complaint_rules.calendar("CN", ...)`.
-from .calendar import Calendar, calendar
+from .calendars import Calendar, calendar
 from .errors import (
     CalendarError,
     ComplaintRulesError,
@@ -46,7 +46,7 @@ def __getattr__(name: str):
 
         return diff
     if name in ("Decision", "Problem"):
-        from . import decision
+        from .engine import decision
 
         return getattr(decision, name)
     raise AttributeError(f"module 'complaint_rules' has no attribute {name!r}")

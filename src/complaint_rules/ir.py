@@ -568,7 +568,7 @@ class TestCase:
 class CommentSlot:
     """Comments on a construct with no node of its own: ``where`` names it (``record`` is above ``record {``,
     ``record}`` at its end before ``}``, ``classify.otherwise`` above ``otherwise``, ``header.version`` above
-    that setting; every name is listed in :mod:`complaint_rules.frontend.comments`)."""
+    that setting; every name is listed in :mod:`complaint_rules.language.frontend.comments`)."""
 
     where: str
     comments: tuple[str, ...] = _comments()

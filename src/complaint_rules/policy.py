@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import ir, limits
 from .errors import Diagnostics, PolicyError, PolicySyntaxError
-from .frontend import dsl
-from .overlay import merge
-from .printer import fingerprint, print_policy, strip_comments  # noqa: F401  (part of this module's API)
+from .language.frontend import dsl
+from .language.overlay import merge
+from .language.printer import fingerprint, print_policy, strip_comments  # noqa: F401  (part of this module's API)
 from .span import Source, Span
 
 if TYPE_CHECKING:
     import datetime as dt
 
-    from .decision import Decision
+    from .engine.decision import Decision
 
 DSL_SUFFIXES = (".policy",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -33,7 +33,7 @@ def parse_text(text: str, name: str, format: str = "dsl") -> ir.Policy:
     if format == "dsl":
         return dsl.parse(text, name)
     if format == "yaml":
-        from .frontend import yaml as yaml_frontend
+        from .language.frontend import yaml as yaml_frontend
 
         return yaml_frontend.parse(text, name)
     raise ValueError(f"unknown policy format {format!r}; expected 'dsl' or 'yaml'")
@@ -171,7 +171,7 @@ def _with_own_data(policy: ir.Policy, path: Path, text: str, read: Callable[[Pat
     h = policy.header
     if h.calendar_data is None:
         return policy
-    from .calendar import CalendarError, load_calendar_data
+    from .calendars import CalendarError, load_calendar_data
     from .span import locate
 
     diagnostics = Diagnostics()
@@ -202,7 +202,7 @@ _CALENDAR_DATA: contextvars.ContextVar[tuple] = contextvars.ContextVar("calendar
 def default_calendar_data(data: object) -> Iterator[None]:
     """Within the block, :func:`load` and :func:`loads` also use ``data`` (the CLI's ``--calendar-data``),
     after their own ``calendar_data`` argument and before ``COMPLAINT_RULES_CALENDAR_DATA``."""
-    from .calendar import as_calendar_data
+    from .calendars import as_calendar_data
 
     token = _CALENDAR_DATA.set(as_calendar_data(data))
     try:
@@ -215,7 +215,7 @@ def with_calendar_data(policy: ir.Policy, calendar_data: object = None) -> ir.Po
     """A resolved policy with the host's calendar data added after its own (docs/calendar.md: precedence):
     the ``calendar_data`` argument, then :func:`default_calendar_data`'s, then the environment variable's.
     Only data for the policy's own calendar is kept."""
-    from .calendar import CalendarError, as_calendar_data, calendar, data_from_env
+    from .calendars import CalendarError, as_calendar_data, calendar, data_from_env
 
     h = policy.header
     if h.calendar is None:
@@ -249,8 +249,8 @@ def _extends_span(text: str, name: str) -> Span | None:
 
 def check_resolved(policy: ir.Policy) -> None:
     """Run the checker; raise one PolicyError holding every diagnostic."""
-    from . import checker
-    from .record import schema_for
+    from .engine.record import schema_for
+    from .language import checker
 
     diagnostics = Diagnostics()
     name = policy.span.source.name if policy.span is not None and policy.span.source is not None else "<policy>"
@@ -311,7 +311,7 @@ class Policy:
         return print_policy(self.source)
 
     def to_yaml(self) -> str:
-        from .yaml_printer import to_yaml
+        from .language.yaml_printer import to_yaml
 
         return to_yaml(self.source)
 
@@ -323,7 +323,7 @@ class Policy:
     @property
     def compiled(self):
         if self._compiled is None:
-            from .compiler import compile_policy
+            from .engine.compiler import compile_policy
 
             # Compiling twice in a race gives equal programs; the first kept one wins.
             object.__setattr__(self, "_compiled", compile_policy(self.ir, fingerprint=self.fingerprint))
@@ -345,7 +345,7 @@ class Policy:
         return self.compiled.interpret(record, now=now, strict=strict)
 
     def follow_up_report(self, records: Iterable[Any], period: Any = None):
-        from .followup import follow_up_report
+        from .engine.followup import follow_up_report
 
         return follow_up_report(self.compiled, records, period)
 

@@ -14,8 +14,8 @@ import pytest
 
 import complaint_rules
 from complaint_rules.batch import ColumnMap, read_rows, run_batch
-from complaint_rules.frontend import dsl
-from complaint_rules.printer import print_policy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK = ROOT / "policies" / "finance" / "cfpb-bank.policy"
@@ -222,7 +222,7 @@ def test_quality_assurance_samples_standard_complaints(bank):
 
 
 def test_every_rule_is_exercised(bank):
-    from complaint_rules.runner import rule_spans, run_tests
+    from complaint_rules.testing.runner import rule_spans, run_tests
 
     exercised: set[str] = set()
     for result in run_tests(bank):

@@ -145,7 +145,7 @@ def test_the_overlay_changes_only_the_follow_up_regime(policy, base):
 
 
 def test_embedded_tests_pass(policy):
-    from complaint_rules.runner import run_tests
+    from complaint_rules.testing.runner import run_tests
 
     assert [m for r in run_tests(policy) for m in r.messages()] == []
 

@@ -280,7 +280,7 @@ def test_branch_keeps_everything_else(policy, branch):
 
 @pytest.mark.parametrize("which", ["policy", "branch"])
 def test_embedded_tests_pass(which, request):
-    from complaint_rules.runner import run_tests
+    from complaint_rules.testing.runner import run_tests
 
     loaded = request.getfixturevalue(which)
     assert [m for r in run_tests(loaded) for m in r.messages()] == []

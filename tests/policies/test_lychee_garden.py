@@ -336,7 +336,7 @@ def test_every_complaint_is_routed_answered_and_followed_up_or_exempt(policy, fi
 
 
 def test_embedded_tests_pass(policy):
-    from complaint_rules.runner import run_tests
+    from complaint_rules.testing.runner import run_tests
 
     failures = [m for r in run_tests(policy) for m in r.messages()]
     assert failures == []

@@ -193,7 +193,7 @@ def test_levels_follow_the_seed_table(policy, fields):
 
 
 def test_embedded_tests_pass(policy):
-    from complaint_rules.runner import run_tests
+    from complaint_rules.testing.runner import run_tests
 
     assert [m for r in run_tests(policy) for m in r.messages()] == []
 

@@ -11,9 +11,9 @@ import pytest
 
 import complaint_rules
 from complaint_rules import ir
-from complaint_rules.frontend import dsl
-from complaint_rules.frontend import yaml as fy
-from complaint_rules.printer import print_policy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.frontend import yaml as fy
+from complaint_rules.language.printer import print_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = ROOT / "policies" / "automotive" / "svw-dealer.policy"
@@ -578,7 +578,7 @@ def test_photograph_product_defects(policy):
 
 
 def test_every_rule_is_exercised(policy):
-    from complaint_rules.runner import rule_spans, run_tests
+    from complaint_rules.testing.runner import rule_spans, run_tests
 
     exercised: set[str] = set()
     for result in run_tests(policy):

@@ -11,8 +11,8 @@ import pytest
 
 import complaint_rules
 from complaint_rules import ir
-from complaint_rules.frontend import dsl
-from complaint_rules.printer import print_policy
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.printer import print_policy
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "policies" / "automotive" / "svw-dealer.policy"
@@ -116,7 +116,7 @@ def test_the_rest_of_seed_002_is_inherited(branch):
 
 
 def test_embedded_tests_pass(branch):
-    from complaint_rules.runner import run_tests
+    from complaint_rules.testing.runner import run_tests
 
     results = run_tests(branch)
     assert results, "the overlay carries its own tests"

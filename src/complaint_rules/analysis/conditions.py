@@ -124,7 +124,7 @@ def _comparable(kind: str, value: object, decl: ir.FieldDecl) -> bool:
 
 def describe_expr(expr: ir.Expr) -> str:
     """A short stable text for a condition (for opaque dimensions and messages)."""
-    from ..printer import expr as print_expr
+    from ..language.printer import expr as print_expr
 
     try:
         return print_expr(expr)

@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from .. import ir
 from ..errors import CalendarError
-from ..printer import invariant_body
+from ..language.printer import invariant_body
 from .conditions import operand_name, walk_atoms
 from .prover import Prover
 from .regions import Box, Region, RegionTooLarge, and_regions, meet, subtract

@@ -11,7 +11,7 @@ from .witness import to_record
 def schema_of(policy: ir.Policy) -> dict[str, ir.FieldDecl]:
     """The record schema the evaluator validates against: standard fields plus the policy's record block."""
     try:
-        from ..record import schema_for
+        from ..engine.record import schema_for
     except ImportError:  # the evaluator is not installed in this tree yet: the record block alone
         return {f.name: f for f in policy.record}
     return dict(schema_for(policy))

@@ -99,7 +99,7 @@ def day_hours(policy: ir.Policy) -> float:
 
 def policy_calendar(policy: ir.Policy):
     """The calendar ``Policy.evaluate`` uses for the policy."""
-    from ..interpreter import calendar_for
+    from ..engine.interpreter import calendar_for
 
     return calendar_for(policy)
 

@@ -1,7 +1,7 @@
 """Durations compared by what they mean: ``24 hours``, ``1440 minutes`` and (in a zone with one UTC offset)
 ``1 day`` add the same length of time, so a diff must not report a change between them.
 
-The calendar (:mod:`complaint_rules.calendar`) gives each unit its meaning:
+The calendar (:mod:`complaint_rules.calendars`) gives each unit its meaning:
 
 * ``minutes``, ``hours``: elapsed time on the UTC time line, whatever the zone;
 * ``days``, ``weeks``: the same wall-clock time n (7n) calendar days later in the policy's zone. That is
@@ -22,7 +22,7 @@ from collections.abc import Hashable
 from functools import lru_cache
 
 from .. import ir
-from ..printer import duration as show_duration
+from ..language.printer import duration as show_duration
 
 ELAPSED = {"minutes": 1, "hours": 60}  # minutes per unit
 DAYS = {"days": 1, "weeks": 7}

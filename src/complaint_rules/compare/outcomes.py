@@ -17,8 +17,8 @@ from .. import ir
 from ..analysis.conditions import MISSING
 from ..analysis.domain import Space
 from ..analysis.regions import Box, Region, and_regions, find_point, or_regions
-from ..printer import duration as show_duration
-from ..printer import timing as show_timing
+from ..language.printer import duration as show_duration
+from ..language.printer import timing as show_timing
 from .durations import duration_key, on_calendar, timing_key
 from .impact import authority_text
 

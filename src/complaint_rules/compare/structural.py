@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import ir
-from ..printer import duration, expr, timing, value
+from ..language.printer import duration, expr, timing, value
 from .durations import same_meaning, zone_note
 
 KINDS = ("added", "removed", "changed", "moved")

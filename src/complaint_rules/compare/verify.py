@@ -205,7 +205,7 @@ def _starts(old: Any, new: Any, base: dt.datetime) -> Iterator[dt.datetime]:
 def _calendar_differences(headers: list, first: dt.date, limit: int = 12) -> list[dt.date]:
     """Up to ``limit`` days within two years of ``first``, the later ones first, that one side's calendar
     works and the other's does not (holidays, make-up workdays), as the evaluator builds the calendars."""
-    from ..calendar import calendar
+    from ..calendars import calendar
 
     if len(headers) != 2:
         return []

@@ -1,0 +1,44 @@
+"""``complaint-rules explain POLICY RECORD.json``: decide one record and say why."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from decimal import Decimal
+
+from ..analysis.explain import explain
+from ..policy import load
+from .eval import parse_now
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("explain", help="decide one record and explain the decision", description=__doc__)
+    p.add_argument("policy", metavar="POLICY", help="policy file (.policy, .yaml, .yml)")
+    p.add_argument("record", metavar="RECORD.json", help="one record as a JSON object ('-' for stdin)")
+    p.add_argument("--now", metavar="ISO", help="evaluation time for escalation status, e.g. 2026-12-02T10:00+08:00")
+    p.set_defaults(func=run)
+
+
+def read_record(path: str) -> dict:
+    """One JSON object from a file or stdin; a bad file is a ValueError that names it."""
+    if path == "-":
+        text = sys.stdin.read()
+    else:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}:{exc.colno}: invalid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a record is a JSON object, not {type(data).__name__}")  # noqa: TRY004 - exit 2
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    policy = load(args.policy)
+    now = parse_now(args.now)
+    decision = policy.evaluate(read_record(args.record), now=now)
+    sys.stdout.write(explain(policy, decision))
+    return 0
