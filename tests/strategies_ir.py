@@ -216,7 +216,7 @@ level_names = st.sampled_from(ir.LEVEL_NAMES)
 # ---------------------------------------------------------------------------- rules
 
 
-class _Ids:
+class Ids:
     """Hands out rule ids unique across one policy."""
 
     def __init__(self, draw):
@@ -230,7 +230,7 @@ class _Ids:
         return rid
 
 
-def _common(draw, ids: _Ids) -> dict:
+def _common(draw, ids: Ids) -> dict:
     position = draw(st.none() | st.builds(ir.Position, st.sampled_from(("before", "after")), names))
     return {"id": ids(), "note": draw(st.none() | labels), "position": position}
 
@@ -242,7 +242,7 @@ def _many(draw, make, max_size: int = 3) -> tuple:
 @st.composite
 def policies(draw) -> ir.Policy:
     """A policy using any subset of the constructs, each in any of its forms."""
-    ids = _Ids(draw)
+    ids = Ids(draw)
     kw: dict = {}
     if draw(st.booleans()):
         kw["extends"] = draw(st.sampled_from(("../base.policy", "base.yaml")) | texts)
@@ -309,7 +309,7 @@ def policies(draw) -> ir.Policy:
 
 
 @st.composite
-def invariant_rules(draw, ids: _Ids) -> ir.InvariantRule:
+def invariant_rules(draw, ids: Ids) -> ir.InvariantRule:
     """Any invariant form; ``when`` only where the language allows one (not on ``monotone``)."""
     kind, subject = draw(st.sampled_from(sorted(ir.INVARIANT_FORMS)))
     arg = draw(names) if ir.INVARIANT_FORMS[(kind, subject)] else None
@@ -318,7 +318,7 @@ def invariant_rules(draw, ids: _Ids) -> ir.InvariantRule:
 
 
 @st.composite
-def compensations(draw, ids: _Ids) -> ir.Compensate:
+def compensations(draw, ids: Ids) -> ir.Compensate:
     roles = draw(_unique_names(0, 3))
     return ir.Compensate(
         amount=draw(st.none() | names),
@@ -350,7 +350,7 @@ def _fu_body(draw) -> dict:
 
 
 @st.composite
-def follow_ups(draw, ids: _Ids) -> ir.FollowUp:
+def follow_ups(draw, ids: Ids) -> ir.FollowUp:
     rules = _many(
         draw, lambda: ir.FollowUpRule(when=draw(optional_conditions), **_fu_body(draw), **_common(draw, ids))
     )

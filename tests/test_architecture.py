@@ -216,3 +216,30 @@ def test_the_check_names_the_offending_import(tmp_path: Path) -> None:
             test_no_import_circles()
     finally:
         GRAPH = saved
+
+
+TESTS = Path(__file__).parent
+
+
+def test_tests_use_public_names() -> None:
+    """The tests reach the package through public or documented names (docs/architecture.md), never ``_name``."""
+    borrowed = []
+    for path in sorted(TESTS.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("complaint_rules"):
+                for alias in node.names:
+                    if _private(alias.name):
+                        borrowed.append(f"{path.relative_to(TESTS)}:{node.lineno} imports {node.module}.{alias.name}")
+                    elif f"{node.module.removeprefix('complaint_rules').lstrip('.')}.{alias.name}".lstrip(".") in MODULES:
+                        modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.startswith("complaint_rules") and alias.asname:
+                        modules.add(alias.asname)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and _private(node.attr)
+                    and node.value.id in modules):  # fmt: skip
+                borrowed.append(f"{path.relative_to(TESTS)}:{node.lineno} reads {node.value.id}.{node.attr}")
+    assert not borrowed, "\n".join(borrowed)

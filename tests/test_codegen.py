@@ -41,7 +41,7 @@ from complaint_rules.engine.decision import (
     Obligation,
     Remedy,
 )
-from complaint_rules.engine.interpreter import _Env, severity_order
+from complaint_rules.engine.interpreter import holds, severity_order
 from complaint_rules.engine.record import schema_for
 from complaint_rules.errors import ComplaintRulesError, EvaluationError, RecordError
 from complaint_rules.fields import DERIVED_FIELDS
@@ -541,11 +541,10 @@ _CONDITIONS: dict = {}  # id -> (compiled policy, its conditions); emptied by ea
 
 
 def _check_conditions(compiled: CompiledPolicy, values: dict, level: str | None) -> None:
-    env = _Env(compiled.ir, values, compiled.schema)
-    env.level = level
     v = {**values, LEVEL: level}
-    for node, holds in _generated_conditions(compiled):
-        assert bool(holds(v)) == env.test(node), (node, values, level)
+    for node, generated in _generated_conditions(compiled):
+        expected = holds(compiled.ir, node, values, schema=compiled.schema, level=level)
+        assert bool(generated(v)) == expected, (node, values, level)
 
 
 def _check_one(compiled: CompiledPolicy, record, now) -> Decision | None:

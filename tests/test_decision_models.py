@@ -1,4 +1,4 @@
-"""The decision's lean models (``decision._Part``) behave as ordinary frozen pydantic models.
+"""The decision's lean models (``decision.Part``) behave as ordinary frozen pydantic models.
 
 Each part is held against a *twin*: an ordinary frozen pydantic model with the same fields and config, built
 and validated the ordinary way. Whatever a host does with a part (validate, dump, compare, hash, copy,
@@ -28,7 +28,7 @@ from complaint_rules.engine.decision import (
     Obligation,
     Remedy,
     TraceEntry,
-    _Part,
+    Part,
     is_part,
     trusted,
 )
@@ -100,7 +100,7 @@ def test_the_bundled_decision_has_every_part(decision):
     assert decision.deadlines and decision.escalations and decision.obligations and decision.trace
     assert {type(m) for m in _parts_of(decision)} == {Decision, *PARTS}
     assert all(is_part(type(m)) for m in _parts_of(decision))
-    assert not is_part(TraceEntry) and not issubclass(TraceEntry, _Part)
+    assert not is_part(TraceEntry) and not issubclass(TraceEntry, Part)
 
 
 def _parts_of(decision: Decision) -> list[BaseModel]:
@@ -303,13 +303,13 @@ def test_repr_of_a_decision_names_its_parts(decision):
     assert repr(trusted(Decision)(dict(decision.__dict__))) == text
 
 
-# ---------------------------------------------------------------------------- the _Part contract
+# ---------------------------------------------------------------------------- the Part contract
 
 
 def test_a_part_with_a_defaulted_field_is_refused():
     with pytest.raises(TypeError, match="note"):
 
-        class Loose(_Part):
+        class Loose(Part):
             name: str
             note: str | None = None
 
@@ -317,12 +317,12 @@ def test_a_part_with_a_defaulted_field_is_refused():
 def test_a_part_with_a_default_factory_is_refused():
     with pytest.raises(TypeError, match="items"):
 
-        class Listy(_Part):
+        class Listy(Part):
             items: tuple[str, ...] = pydantic.Field(default_factory=tuple)
 
 
 def test_a_part_with_only_required_fields_is_a_lean_frozen_model():
-    class Tight(_Part):
+    class Tight(Part):
         name: str
         size: int
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from complaint_rules import load
 from complaint_rules.compare import diff
 from complaint_rules.compare.impact import compare
-from complaint_rules.engine.interpreter import _Env
+from complaint_rules.engine.interpreter import holds
 from complaint_rules.engine.record import coerce, schema_for
 from complaint_rules.errors import ComplaintRulesError
 from complaint_rules.language.printer import print_policy
@@ -68,9 +68,7 @@ def _inside(change, policy, record, level) -> bool:
     if change.region is None:
         return True  # a summarised region: cannot tell, count it as covering
     _, values = coerce(schema_for(policy.ir), record)
-    env = _Env(policy.ir, values, schema_for(policy.ir))
-    env.level = level
-    return env.test(change.region)
+    return holds(policy.ir, change.region, values, level=level)
 
 
 def _check_outside(a: Path, b: Path, d, record) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies_ir import _Ids, invariant_rules
+from strategies_ir import Ids, invariant_rules
 
 from complaint_rules import ir, loads
 from complaint_rules.analysis import prove
@@ -144,7 +144,7 @@ def test_yaml_round_trip_and_hand_written_yaml() -> None:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_generated_invariants_round_trip_through_dsl_and_yaml(data) -> None:
-    ids = _Ids(data.draw)
+    ids = Ids(data.draw)
     rules = tuple(data.draw(invariant_rules(ids)) for _ in range(data.draw(st.integers(1, 4))))
     p = ir.Policy(header=ir.Header("p"), invariants=rules)
     assert dsl.parse(print_policy(p)) == p
@@ -434,12 +434,9 @@ def _holds(policy: Policy, inv: ir.InvariantRule, record: dict) -> bool:
 
 
 def _matches(policy: Policy, when: ir.Expr, record: dict, level: str | None) -> bool:
-    from complaint_rules.engine.interpreter import _Env
-    from complaint_rules.engine.record import schema_for
+    from complaint_rules.engine.interpreter import holds
 
-    env = _Env(policy.ir, {**record, "claim": ir.Money(record["claim"], "CNY")}, dict(schema_for(policy.ir)))
-    env.level = level
-    return env.test(when)
+    return holds(policy.ir, when, {**record, "claim": ir.Money(record["claim"], "CNY")}, level=level)
 
 
 @settings(max_examples=60, deadline=None)

@@ -317,7 +317,7 @@ class _Plan:
             if not models:
                 emit(indent, f"{var} = {parts}")
                 return
-            assert is_part(cls)  # the class answers the other three slots (see decision._Part)
+            assert is_part(cls)  # the class answers the other three slots (see decision.Part)
             emit(indent, f"{var} = _new({const(cls)})")
             emit(indent, f"_set_dict({var}, {parts})")
 

@@ -42,7 +42,7 @@ def trusted(cls):
     generated code builds models the same way, inline.
     """
     set_dict, set_fields, set_extra, set_private = SLOT_SETTERS
-    if issubclass(cls, _Part):  # the class answers the other three slots
+    if issubclass(cls, Part):  # the class answers the other three slots
 
         def make_part(values: dict, new=object.__new__, cls=cls) -> Any:
             model = new(cls)
@@ -85,7 +85,7 @@ class PolicyMeta(NamedTuple):
     fingerprint: str | None = None
 
 
-class _Part(BaseModel):
+class Part(BaseModel):
     """Base of the decision's per-record models: frozen, no extra fields, no private attributes, and (checked
     when a subclass is made) every field required.
 
@@ -132,7 +132,7 @@ class _Part(BaseModel):
         pass
 
 
-class Amount(_Part):
+class Amount(Part):
     """Money in a decision or a record: ``{"amount": "1000", "currency": "CNY"}``."""
 
     model_config = _FROZEN
@@ -147,7 +147,7 @@ class Amount(_Part):
         return str(self.to_ir())
 
 
-class Deadline(_Part):
+class Deadline(Part):
     """A clock's due time; ``due_at`` is None while its anchor (a field or another clock) is missing."""
 
     model_config = _FROZEN
@@ -158,7 +158,7 @@ class Deadline(_Part):
     anchor: str
 
 
-class Escalation(_Part):
+class Escalation(Part):
     """An escalation rule: when it falls due and, given ``now``, whether it is due now.
 
     ``inactive``: its condition does not hold for this record; ``due``: the condition holds and
@@ -174,7 +174,7 @@ class Escalation(_Part):
     status: EscalationStatus
 
 
-class Remedy(_Part):
+class Remedy(Part):
     """Remedy tier of the decided level, the options in cost order, and who may approve the requested amount."""
 
     model_config = _FROZEN
@@ -191,7 +191,7 @@ class Remedy(_Part):
     beyond_authority: bool
 
 
-class FollowUpPlan(_Part):
+class FollowUpPlan(Part):
     """Whether and how the customer is followed up; ``sample_point`` in [0, 100) decides sampled rules."""
 
     model_config = _FROZEN
@@ -209,7 +209,7 @@ class FollowUpPlan(_Part):
     repeat_needed: bool
 
 
-class Obligation(_Part):
+class Obligation(Part):
     """A named action that applies, who does it and by when (or until when a record is kept)."""
 
     model_config = _FROZEN
@@ -222,7 +222,7 @@ class Obligation(_Part):
     retain_until: AwareDatetime | None
 
 
-class Problem(_Part):
+class Problem(Part):
     """A part of a decision that could not be decided: a time the calendar cannot place (e.g. a working-day
     deadline in a year without holiday data), or one timed from such a clock.
 
@@ -286,7 +286,7 @@ class TraceEntry(BaseModel):
     note: str | None = None
 
 
-class Decision(_Part):
+class Decision(Part):
     """Everything a policy decides for one record; immutable and round-trips through JSON."""
 
     model_config = _FROZEN
@@ -397,4 +397,4 @@ class Decision(_Part):
 
 def is_part(cls: type) -> bool:
     """Whether ``cls`` is one of the decision's lean models, built from its ``__dict__`` alone."""
-    return isinstance(cls, type) and issubclass(cls, _Part)
+    return isinstance(cls, type) and issubclass(cls, Part)

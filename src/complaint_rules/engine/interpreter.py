@@ -33,7 +33,7 @@ from .decision import (
 )
 from .record import schema_for
 
-__all__ = ["OPS", "calendar_for", "interpret", "location", "sample_point", "severity_order"]
+__all__ = ["OPS", "calendar_for", "holds", "interpret", "location", "sample_point", "severity_order"]
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
@@ -169,6 +169,24 @@ class _Env:
 
     def _Not(self, e: ir.Not) -> bool:
         return not self.test(e.item)
+
+
+def holds(
+    policy: ir.Policy,
+    condition: ir.Expr,
+    values: Mapping[str, Any],
+    *,
+    schema: Mapping[str, ir.FieldDecl] | None = None,
+    level: str | None = None,
+) -> bool:
+    """The oracle's reading of one condition over coerced ``values`` (``level`` for ``level ...`` tests).
+
+    A testing hook: the property tests hold the generated code, ``prove``'s regions and ``diff``'s regions
+    to this answer, condition by condition.
+    """
+    env = _Env(policy, values, schema if schema is not None else schema_for(policy))
+    env.level = level
+    return env.test(condition)
 
 
 def interpret(
