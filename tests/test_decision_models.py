@@ -26,9 +26,9 @@ from complaint_rules.engine.decision import (
     Escalation,
     FollowUpPlan,
     Obligation,
+    Part,
     Remedy,
     TraceEntry,
-    Part,
     is_part,
     trusted,
 )

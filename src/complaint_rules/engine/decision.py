@@ -19,6 +19,7 @@ __all__ = [
     "Escalation",
     "FollowUpPlan",
     "Obligation",
+    "Part",
     "PolicyMeta",
     "Problem",
     "Remedy",
