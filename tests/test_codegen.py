@@ -773,7 +773,7 @@ def test_source_contains_nothing_the_policy_wrote(hygienic):
     assert strings <= _LITERALS, strings - _LITERALS
     compile(source, "x", "exec")
     # Every policy value is a generated name bound in the function's namespace, among them the markers.
-    namespace = compiled._p._decide.__globals__
+    namespace = compiled.function().__globals__
     bound = [v for k, v in namespace.items() if re.fullmatch(r"_c\d+", k)]
     assert "zq_marker_kind" in bound and any(isinstance(v, frozenset) and "zq_marker_red" in v for v in bound)
     assert any(isinstance(v, frozenset) and '"); import os; ("' in v for v in bound) or \
@@ -841,13 +841,12 @@ def test_line_map_names_rules_and_linecache_has_the_source(hygienic):
     assert tagged >= ids - {"follow_up.otherwise"}, ids - tagged
     line_map[1] = "changed"
     assert compiled.line_map.get(1) != "changed"  # a copy
-    filename = compiled._p._decide.__code__.co_filename
+    filename = compiled.function().__code__.co_filename
     assert filename.startswith("<complaint-rules policy #")
     for n, text in enumerate(lines, 1):
         assert linecache.getline(filename, n) == text + "\n"
     # The plain variant has a source of its own, registered too.
-    compiled.outcome(compiled.coerce(HYGIENE_RECORDS[0])[1], "P")
-    plain = compiled._p._plain.__code__.co_filename
+    plain = compiled.function("plain").__code__.co_filename
     assert plain != filename and linecache.getline(plain, 1).startswith("def decide(")
 
 
@@ -855,7 +854,7 @@ def test_a_dropped_program_takes_its_source_out_of_linecache():
     import gc
 
     policy = complaint_rules.loads(HYGIENE, name="dropped.policy")
-    filename = policy.compiled._p._decide.__code__.co_filename
+    filename = policy.compiled.function().__code__.co_filename
     assert filename in linecache.cache
     del policy
     gc.collect()  # the function's namespace refers back to its program: a cycle
@@ -864,13 +863,13 @@ def test_a_dropped_program_takes_its_source_out_of_linecache():
 
 def test_traceback_through_generated_code_shows_the_line(hygienic, monkeypatch):
     compiled = hygienic.compiled
-    filename = compiled._p._decide.__code__.co_filename
+    filename = compiled.function().__code__.co_filename
 
     def boom(*args):
         raise RuntimeError("boom")
 
     # A helper the generated code calls fails: the traceback shows the generated frame and its line.
-    monkeypatch.setitem(compiled._p._decide.__globals__, "_sample_point", boom)
+    monkeypatch.setitem(compiled.function().__globals__, "_sample_point", boom)
     with pytest.raises(RuntimeError) as info:
         compiled.evaluate(HYGIENE_RECORDS[0])
     frames = [f for f in traceback.extract_tb(info.value.__traceback__) if f.filename == filename]

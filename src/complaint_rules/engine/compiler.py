@@ -232,10 +232,14 @@ class _Plan:
 
     def outcome(self, v: dict, record_id: str | None, now: dt.datetime | None, meta: PolicyMeta) -> dict:
         """The same decision as plain dicts and tuples (its function is generated on first use)."""
+        return self.plain()(v, record_id, now, meta)
+
+    def plain(self) -> Callable:
+        """The plain variant of the generated function, generated on first use."""
         plain = self._plain
         if plain is None:  # two threads racing here generate the same function; either may be kept
             plain = self._plain = self._generate(*self._sources, models=False)
-        return plain(v, record_id, now, meta)
+        return plain
 
     def _generate(self, policy: ir.Policy, shifter: Callable, models: bool = True) -> Callable:
         """The policy's rules unrolled into one ``decide`` function (see :mod:`.codegen`).
@@ -684,6 +688,16 @@ class CompiledPolicy:
     def source(self) -> str:
         """The generated Python source of the decide function (for audit; every policy value is a ``_c`` name)."""
         return self._p.source
+
+    def function(self, variant: str = "decide") -> Callable:
+        """The generated function itself, for audit and tests: ``"decide"`` builds a :class:`Decision`,
+        ``"plain"`` the same decision as plain dicts (generated on first use). Its ``__code__.co_filename`` is
+        the name under which :attr:`source` is registered in :mod:`linecache`, so tracebacks show the lines."""
+        if variant == "decide":
+            return self._p._decide
+        if variant == "plain":
+            return self._p.plain()
+        raise ValueError(f"unknown variant {variant!r}: expected 'decide' or 'plain'")
 
     @property
     def line_map(self) -> dict[int, str]:
