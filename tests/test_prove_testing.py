@@ -110,3 +110,24 @@ def test_an_obligation_due_before_its_start_breaks_the_timing_law() -> None:
     obligations = tuple(early if o is call else o for o in decision.obligations)
     with pytest.raises(AssertionError, match="obligation delivery_call_7_days due .* before its start delivered_at"):
         assert_decision_properties(policy, record, decision.model_copy(update={"obligations": obligations}))
+
+
+def test_field_values_reach_the_edges() -> None:
+    """Huge numbers, Chinese and astral text, and an enormous description are all drawn."""
+    from complaint_rules import ir
+    from complaint_rules.testing import field_values
+
+    ints: set = set()
+    texts: list[str] = []
+
+    @settings(max_examples=200, deadline=None, database=None, derandomize=True)
+    @given(field_values(ir.FieldDecl("n", ir.FieldType("int")), []), field_values(ir.FieldDecl("t", ir.FieldType("text")), []))
+    def collect(n, t):
+        ints.add(n)
+        texts.append(t)
+
+    collect()
+    assert 10**18 in ints and -(10**18) in ints
+    assert any(any("\u4e00" <= c <= "\u9fff" for c in t) for t in texts)
+    assert any(any(ord(c) > 0xFFFF for c in t) for t in texts)
+    assert max(map(len, texts)) >= 10_000

@@ -38,6 +38,16 @@ __all__ = [
     "records",
 ]
 
+# Text a complaint really holds: Chinese, astral characters (emoji, rare CJK), and one enormous description.
+_WIDE_TEXT = (
+    st.one_of(
+        st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=60),
+        st.text(st.characters(min_codepoint=0x1F300, max_codepoint=0x2A6DF), max_size=20),
+        st.just("投诉" * 5000),
+    )
+    if st is not None
+    else None
+)
 _TIMEZONES = (dt.timezone.utc, dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=-5)))
 
 
@@ -67,17 +77,20 @@ def _years(policy: ir.Policy) -> tuple[int, int]:
 def field_values(decl: ir.FieldDecl, boundaries: list[Any], years: tuple[int, int] = (2026, 2026)):
     """Values of one field; with ``boundaries``, those points are drawn often."""
     kind = decl.type.kind
+    extremes: list[Any] = []
     first = dt.datetime(years[0], 1, 1)
     last = dt.datetime(years[1], 9, 30)  # room for deadlines months later inside the covered years
     if kind == "bool":
         base = st.booleans()
     elif kind == "int":
         base = st.integers(-1000, 100_000)
+        extremes = [-(10**18), 10**18]  # huge numbers, drawn among the boundary points
     elif kind in ("decimal", "money"):
         low = 0 if kind == "money" else -1000
         base = st.decimals(low, 1_000_000, places=2, allow_nan=False, allow_infinity=False)
+        extremes = [Decimal("999999999999999.99")]
     elif kind == "text":
-        base = st.text(max_size=40)
+        base = st.one_of(st.text(max_size=40), _WIDE_TEXT)
     elif kind == "date":
         base = st.dates(first.date(), last.date())
     elif kind == "datetime":
@@ -90,8 +103,9 @@ def field_values(decl: ir.FieldDecl, boundaries: list[Any], years: tuple[int, in
         base = st.lists(st.sampled_from(decl.type.members), unique=True) if decl.type.members else st.just([])
     else:  # a kind this module does not know yet: its default
         base = st.just(decl.default)
-    if boundaries:
-        return st.one_of(st.sampled_from(boundaries), base)
+    points = [*boundaries, *extremes]
+    if points:  # half the draws: the policy's own constants, their neighbours, and the extremes
+        return st.one_of(st.sampled_from(points), base)
     return base
 
 
