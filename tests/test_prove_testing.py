@@ -41,8 +41,8 @@ def test_boundaries_reach_the_policys_own_constants() -> None:
     policy = load(DEALER)
     seen: set = set()
 
-    # Derandomized: which values 300 examples reach is a property of the strategy, not of luck.
-    @settings(max_examples=300, deadline=None, database=None, derandomize=True)
+    # Derandomized: which values 500 examples reach is a property of the strategy, not of luck.
+    @settings(max_examples=500, deadline=None, database=None, derandomize=True)
     @given(records(policy))
     def collect(record):
         seen.add(("departments", record.get("departments")))

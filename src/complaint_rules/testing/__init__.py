@@ -103,10 +103,19 @@ def field_values(decl: ir.FieldDecl, boundaries: list[Any], years: tuple[int, in
         base = st.lists(st.sampled_from(decl.type.members), unique=True) if decl.type.members else st.just([])
     else:  # a kind this module does not know yet: its default
         base = st.just(decl.default)
-    points = [*boundaries, *extremes]
+    points = _distinct([*boundaries, *extremes])
     if points:  # half the draws: the policy's own constants, their neighbours, and the extremes
         return st.one_of(st.sampled_from(points), base)
     return base
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    """Each value once, in order, so that a constant named by several rules is not drawn more often."""
+    out: list[Any] = []
+    for value in values:
+        if not any(type(value) is type(seen) and value == seen for seen in out):
+            out.append(value)
+    return out
 
 
 def _boundaries(policy: ir.Policy, schema: dict[str, ir.FieldDecl]) -> dict[str, list[Any]]:
