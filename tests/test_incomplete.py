@@ -283,7 +283,7 @@ def test_eval_counts_and_lists_incomplete_decisions(tmp_path, capsys):
     assert [w["record_id"] for w in warnings] == [d["record_id"] for d in incomplete]
     for w in warnings:
         assert w["warnings"][0]["year"] == 2027 and w["warnings"][0]["name"] == "first_contact"
-        assert w["row"] == w["line"] and w["warnings"][0]["location"].endswith("svw-dealer.policy:117:3")
+        assert w["row"] == w["line"] and w["warnings"][0]["location"].endswith("svw-dealer.policy:134:3")
     for d in incomplete:
         assert d["level"] and d["routes"] and d["remedy"] is not None
     assert summary == (f"{len(rows)} records in, {len(decisions)} decisions, {len(incomplete)} incomplete, "

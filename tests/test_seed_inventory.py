@@ -104,7 +104,7 @@ def rule_names(policy: complaint_rules.Policy) -> set[str]:
 def other_names(policy: complaint_rules.Policy) -> set[str]:
     p = policy.ir
     names = {u.id for u in p.units} | {f.name for f in p.record} | {lv.id for lv in p.levels}
-    names |= {d.clock for d in p.deadlines}
+    names |= {d.clock for d in p.deadlines} | {m for f in p.record for m in f.type.members}
     if p.compensate is not None:
         names |= {o.id for o in p.compensate.options}
     return names
