@@ -38,7 +38,7 @@ LAST_DAY = dt.datetime(2026, 12, 31, 10, 0, tzinfo=SHANGHAI)  # a Thursday; 2027
 CN_POLICIES = [
     ("policies/automotive/svw-dealer.policy", "first_contact"),
     ("policies/automotive/svw-dealer-shenzhen.policy", "first_contact"),
-    ("policies/property/lychee-garden.policy", "first_reply"),
+    ("policies/property/follow-up-guide.policy", "first_reply"),
     ("policies/callcenter/tiered-desk.policy", "call_back"),
 ]
 

@@ -149,14 +149,16 @@ def test_branch_overlay_against_base():
 
 def test_property_follow_up_regimes():
     old, new = (
-        ROOT / "policies/property/lychee-garden.policy",
-        ROOT / "policies/property/follow-up-strict.policy",
+        ROOT / "policies/property/follow-up-guide.policy",  # seed 001 part 1
+        ROOT / "policies/property/follow-up-strict.policy",  # seed 001 part 3
     )
     d = diff(old, new)
     assert not d.empty
     follow = [c for c in d.semantic if c.output == "follow_up"]
-    assert follow and any(c.old.startswith("30%") and c.new.startswith("100%") for c in follow)
-    assert any("valid under one policy only" in n for n in d.notes)  # the strict regime adds categories
+    # part 1's lead / project manager / assistant against part 3's administrators, and part 1's 5-day window
+    assert follow and all("administrator" in c.new and "administrator" not in c.old for c in follow)
+    assert any("5 days" in c.old for c in follow)
+    assert any("valid under one policy only" in n for n in d.notes)  # the two name their categories differently
 
 
 def test_formats():

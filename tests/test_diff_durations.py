@@ -15,7 +15,7 @@ from complaint_rules.compare.durations import duration_key, steady
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = Path(__file__).parent / "diff_fixtures"
-LYCHEE = ROOT / "policies/property/lychee-garden.policy"  # Asia/Shanghai, effective 2026-12-01
+LYCHEE = ROOT / "policies/property/complaint-template.policy"  # seed 000 标准 1 (until issue 20 in lychee-garden); Asia/Shanghai, effective 2026-12-01
 CFPB = ROOT / "policies/finance/cfpb-bank.policy"  # America/New_York: daylight saving
 RESPONSE = "rule response: response = 24 hours after received_at"
 

@@ -33,8 +33,7 @@ EARLY = "2026-12-01T10:00:00+08:00"
 CN_POLICIES = {
     "policies/automotive/svw-dealer.policy": "first_contact",
     "policies/automotive/svw-dealer-shenzhen.policy": "first_contact",
-    "policies/property/lychee-garden.policy": "first_reply",
-    "policies/property/follow-up-strict.policy": "first_reply",
+    "policies/property/follow-up-guide.policy": "first_reply",
     "policies/callcenter/tiered-desk.policy": "call_back",
     "examples/dealer.policy": "first_contact",
     "examples/dealer-branch.policy": "first_contact",
@@ -284,7 +283,7 @@ def test_eval_counts_and_lists_incomplete_decisions(tmp_path, capsys):
     assert [w["record_id"] for w in warnings] == [d["record_id"] for d in incomplete]
     for w in warnings:
         assert w["warnings"][0]["year"] == 2027 and w["warnings"][0]["name"] == "first_contact"
-        assert w["row"] == w["line"] and w["warnings"][0]["location"].endswith("svw-dealer.policy:117:3")
+        assert w["row"] == w["line"] and w["warnings"][0]["location"].endswith("svw-dealer.policy:134:3")
     for d in incomplete:
         assert d["level"] and d["routes"] and d["remedy"] is not None
     assert summary == (f"{len(rows)} records in, {len(decisions)} decisions, {len(incomplete)} incomplete, "
@@ -340,7 +339,7 @@ def test_diff_corpus_reports_a_record_undecidable_on_one_side_only(tmp_path):
     assert i.error_examples == ["L"] and i.records == 2
 
 
-@pytest.mark.parametrize("path", [SVW, SHENZHEN, ROOT / "policies" / "property" / "lychee-garden.policy"])
+@pytest.mark.parametrize("path", [SVW, SHENZHEN, ROOT / "policies" / "property" / "follow-up-guide.policy"])
 def test_prove_does_not_crash_on_cn_policies(path, capsys):
     report = prove(complaint_rules.load(path))
     assert not report.findings, [f.render() for f in report.findings]

@@ -75,7 +75,7 @@ def test_level_1_goes_to_the_store_manager_at_once(policy, fields, rule):
     d = decide(policy, now="2026-12-01T14:01", **fields)
     assert (d.level, d.level_label) == ("intermediate", "一級客訴案")
     assert rule in {t.rule for t in d.trace}
-    assert d.owner == "store_manager"
+    assert d.owner == "store_manager" and "store" in d.routes  # 二.6: the store (一級處理單位) under its head
     # 004 mall 五.2: what one cannot settle goes up at once.
     up = next(e for e in d.escalations if e.rule == "report_up_store_manager")
     assert list(up.targets) == ["store_manager"] and up.status == "due"
@@ -93,14 +93,17 @@ def test_level_1_goes_to_the_store_manager_at_once(policy, fields, rule):
         ({"category": "policy_explanation"}, "policy_explanation"),  # 二.5(3)D
     ],
 )
-def test_level_2_goes_to_the_head_office_customer_service_section(policy, fields, rule):
+def test_level_2_goes_to_the_back_office_departments_tracked_by_the_section(policy, fields, rule):
+    # 004 mall 二.4, 二.6 (M-3, issue 20): the 二級處理單位 is the back-office departments (後勤各部) under their 部主管;
+    # the 客服課 is the 客訴總單位 that tracks their reports (二.2F). Before issue 20 the section owned level 2.
     d = decide(policy, now="2026-12-01T14:01", **fields)
     assert (d.level, d.level_label) == ("major", "二級客訴案")
     assert rule in {t.rule for t in d.trace}
-    assert d.owner == "customer_service_section"
-    assert "report_up_head_office" in due_escalations(d)
-    # 004 mall 二.4: back-office units help only when other units are needed.
-    assert ("back_office" in d.routes) == bool(fields.get("needs_other_units"))
+    assert d.owner == "back_office"
+    assert set(d.routes) == {"back_office", "department_head", "customer_service_section"}
+    assert {"report_up_second_level", "section_tracks"} <= due_escalations(d)
+    up = next(e for e in d.escalations if e.rule == "report_up_second_level")
+    assert list(up.targets) == ["department_head"]
 
 
 def test_respond_at_once_and_resolve_within_one_calendar_day(policy):
@@ -159,7 +162,7 @@ def test_remedies_in_order_and_approvers_by_level(policy):
     general = decide(policy, category="return_exchange")
     assert list(general.remedy.options) == ["exchange", "refund", "cost_claim"]
     assert general.remedy.approver == "store_manager"
-    assert decide(policy, category="legal").remedy.approver == "customer_service_section"
+    assert decide(policy, category="legal").remedy.approver == "department_head"  # 二.4: the 部主管
 
 
 FLAGS = st.fixed_dictionaries(
@@ -188,7 +191,7 @@ def test_levels_follow_the_seed_table(policy, fields):
     level_1 = fields["category"] == "vendor" or not fields["within_desk_authority"]
     expected = "major" if level_2 else "intermediate" if level_1 else "general"
     assert d.level == expected
-    assert d.owner == {"major": "customer_service_section", "intermediate": "store_manager", "general": "store"}[expected]
+    assert d.owner == {"major": "back_office", "intermediate": "store_manager", "general": "store"}[expected]
     assert deadline(d, "resolution") == at("2026-12-02T14:00")
 
 
@@ -223,3 +226,13 @@ def test_yaml_form_means_the_same(policy):
     # Issue 4: the .policy is the source; its YAML conversion means the same, with the same fingerprint.
     again = complaint_rules.loads(policy.to_yaml(), format="yaml", name="mall.yaml")
     assert again == policy and again.fingerprint == policy.fingerprint
+
+
+def test_not_a_complaint_case_is_judged_but_gets_no_complaint_form(policy):
+    # 004 mall 五.1 (M-17): first judge whether it is a complaint case; 二.7 (M-7): a unit with the authority may answer.
+    d = decide(policy, category="service", complaint_case=False)
+    assert "judge_complaint_case" in obligations(d)
+    assert "complaint_form" not in obligations(d) and "answer_within_authority" not in obligations(d)
+    case = obligations(decide(policy, category="service"))
+    assert {"complaint_form", "answer_within_authority", "judge_complaint_case"} <= set(case)
+    assert "answer_within_authority" not in obligations(decide(policy, category="legal"))  # level 2: not a free-for-all

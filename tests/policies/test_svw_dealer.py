@@ -246,13 +246,14 @@ def test_intermediate(policy, name):
     assert decision.remedy.approver == "department_head"
 
 
-def test_several_departments_needed_is_not_intermediate(policy):
-    # 002 part 4, 2.2 中级抱怨 is "预计通过单部门的努力即可消除" (one department's effort); needing several
-    # departments it goes to the GM's cross-department team (跨部门抱怨处理小组, 2.4.1), as a major complaint does.
-    decision = decide(policy, "several_departments")
-    assert decision.level == "major" and "cross_department" in fired(decision)
-    assert decision.owner == "general_manager" and "complaint_team" in decision.routes
-    assert decide(policy, "high_dissatisfaction").level == "intermediate"  # departments defaults to 1
+def test_several_departments_needed_stays_intermediate_and_goes_to_the_head(policy):
+    # 002 part 4, 2.2 (D4-3, issue 20): the seed gives no level to a high-dissatisfaction case that needs several
+    # departments; it stays 中级 and part 5, 二.2 takes it to the head at once. It is no longer made 重大 (owned by the GM).
+    decision = policy.evaluate(record("several_departments"), now=at(1, 10, 1))
+    assert decision.level == "intermediate" and "intermediate_loss" in fired(decision)
+    assert decision.owner != "general_manager" and "complaint_team" not in decision.routes
+    assert "cross_team_to_head" in {e.rule for e in decision.escalations if e.status == "due"}
+    assert decide(policy, "high_dissatisfaction").level == "intermediate"
 
 
 def test_large_loss_claim_beyond_department_head(policy):
@@ -374,7 +375,7 @@ def test_still_dissatisfied_goes_to_the_general_manager(policy):
 
 
 def test_close_out_call_within_24_hours(policy):
-    # 002 part 1, 4.2.2.5, 4.3.4: the customer director calls within 24 hours of the closing form
+    # 002 part 1, 4.3.4: the customer director calls within 24 hours of the closing form
     decision = decide(policy, "repair_resolved")
     assert decision.follow_up.status == "required" and decision.follow_up.rule == "follow_up.otherwise"
     assert as_set(decision.follow_up.by) == {"customer_director"}
@@ -402,10 +403,22 @@ def test_follow_up_again_until_satisfied_without_a_limit(policy):
 
 
 def test_major_close_out_is_a_visit(policy):
-    # 002 part 4, 2.4.1: a special team visits on major complaints
+    # 002 part 4, 2.4.1: a special team visits on major complaints; a major sales or product-quality complaint the same
+    # day it is closed (part 1, 4.2.1.5, 4.2.2.5: D1-21), any other within 24 hours (4.3.4)
     decision = decide(policy, "major_resolved")
-    assert decision.follow_up.rule == "major_visit"
+    assert decision.follow_up.rule in ("major_visit", "major_same_day")
     assert "visit" in as_set(decision.follow_up.via)
+    resolved = at(3, 11)
+    for category, rule, due in (("repair_quality", "major_visit", at(4, 11)), ("product_quality", "major_same_day", at(3, 18))):
+        d = policy.evaluate({"id": f"mv-{category}", "received_at": at(1), "category": category,
+                             "demands": ["engine_replacement"], "resolved_at": resolved})
+        assert (d.follow_up.rule, d.follow_up.due_at) == (rule, due)
+
+
+def test_product_quality_complaints_are_followed_up_the_same_day(policy):
+    # 002 part 1, 4.2.2.5 (D1-21, issue 20): "抱怨处理完成当天" for product quality too, not 24 hours
+    d = policy.evaluate({"id": "pq", "received_at": at(1), "category": "product_quality", "resolved_at": at(1, 11)})
+    assert (d.follow_up.rule, d.follow_up.due_at) == ("product_same_day", at(1, 18))
 
 
 # ---------------------------------------------------------------------------- proactive calls (002 part 1, 4.1.1)
@@ -604,3 +617,24 @@ def test_decision_laws_on_generated_records(policy):
     from complaint_rules.testing import check_policy_properties
 
     check_policy_properties(policy, max_examples=60)
+
+
+def test_the_cheap_fix_is_for_other_causes_only(policy):
+    # 002 part 2, 五.5 (D2-8, issue 20): "其它原因": misuse backed by evidence is explained, not fixed for free; before
+    # issue 20 the policy both promised a fix and left no remedy option.
+    misuse = policy.evaluate({"id": "cf-1", "received_at": at(1), "category": "product_quality",
+                              "cause": "customer_misuse", "evidence": True, "low_cost_fix": True})
+    assert obligation(misuse, "cheap_fix") is None and list(misuse.remedy.options) == []
+    other = policy.evaluate({"id": "cf-2", "received_at": at(1), "category": "other", "cause": "other", "low_cost_fix": True})
+    assert obligation(other, "cheap_fix") is not None and list(other.remedy.options)[:2] == ["free_labour", "free_repair"]
+
+
+def test_the_general_manager_acts_on_an_overdue_case_too(policy):
+    # 002 part 1, 4.3.5 (D1-26, issue 20): "超期未完成，或客户仍然抱怨": the GM's emergency measures fall due one day
+    # after the handling deadline while the case is open, as the overdue report does.
+    rec = {"id": "od-1", "received_at": at(1), "category": "repair_quality", "due_at": at(3, 18)}
+    d = policy.evaluate(rec, now=at(4, 19))
+    duty = obligation(d, "gm_emergency_overdue")
+    assert duty is not None and duty.due_at == at(4, 18) and list(duty.by) == ["general_manager"]
+    done = policy.evaluate({**rec, "resolved_at": at(3, 12)}, now=at(4, 19))
+    assert obligation(done, "gm_emergency_overdue") is None
