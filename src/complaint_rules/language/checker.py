@@ -116,6 +116,7 @@ class _Checker:
         self.clocks = list(dict.fromkeys(r.clock for r in policy.deadlines))
         self.options = [o.id for o in policy.compensate.options] if policy.compensate else []
         self.rule_ids = [r.id for r in ir.all_rules(policy)]
+        self.statuses = [st.id for st in policy.statuses]
 
     def add(self, kind: str, message: str, span: Span | None) -> None:
         self.diagnostics.append(Diagnostic(kind, message, span or self.policy.span))
@@ -265,6 +266,12 @@ class _Checker:
         p = self.policy
         _dupes(self, p.units, lambda u: u.id, "unit")
         _dupes(self, p.levels, lambda lv: lv.id, "level")
+        _dupes(self, p.statuses, lambda st: st.id, "status")
+        for st in p.statuses:
+            taken = "a record field" if st.id in self.fields else "a clock" if st.id in self.clocks else None
+            if taken is not None:
+                self.add("name", f"status '{st.id}' is also {taken}; a clock's anchor or stop would be ambiguous",
+                         locate(st.span, st.id))
         for lv in p.levels:
             if lv.id not in ir.LEVEL_NAMES:
                 close = difflib.get_close_matches(lv.id, ir.LEVEL_NAMES, n=1)
@@ -326,10 +333,45 @@ class _Checker:
         for rule in self.policy.deadlines:
             if rule.when is not None:
                 self.cond(rule.when, rule.span)
-            self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b")
+            if rule.anchor not in self.statuses:  # a clock may start when the history first shows a status
+                self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b")
+            self.life(rule)
             if rule.anchor in self.clocks:
                 edges.setdefault(rule.clock, []).append((rule.anchor, rule))
         self.cycles(edges)
+
+    def status(self, name: str, span: Span | None, what: str, after: str | None = None) -> None:
+        if name not in self.statuses:
+            declared = f"{suggest(name, self.statuses)}" if self.statuses else "; the policy declares no 'statuses'"
+            self.add("name", f"unknown status '{name}' in {what}{declared}", locate(span, name, after))
+
+    def life(self, rule: ir.DeadlineRule) -> None:
+        """A clock's pause statuses, what stops it, what restarts it: each declared, and a way to stop."""
+        life, what = rule.life, f"deadline '{rule.clock}'"
+        for name in life.pause:
+            self.status(name, rule.span, f"{what} (pause while)", after=r"\bwhile\b")
+        for name in life.stop:
+            decl = self.fields.get(name)
+            if name in self.statuses or name in self.rule_ids or (decl is not None and decl.type.kind == "datetime"):
+                continue
+            choices = [*self.statuses, *self.rule_ids, *(f for f, d in self.fields.items() if d.type.kind == "datetime")]
+            self.add("name", f"unknown '{name}' in {what} (stop at): expected a datetime field, a status or a rule "
+                     f"id{suggest(name, choices)}", locate(rule.span, name, r"\bstop at\b"))
+        if life.restart is not None:
+            self.status(life.restart, rule.span, f"{what} (restart on)", after=r"\brestart on\b")
+            if not life.stop:
+                self.add("structure", f"{what} restarts on '{life.restart}' but can never stop: add 'stop at' a "
+                         "field, status or action", locate(rule.span, "restart"))
+        if life.pause and not life.stop and rule.anchor in self.statuses:
+            self.add("structure", f"{what} starts at status '{rule.anchor}' and pauses, but can never stop: add "
+                     "'stop at' a field, status or action", locate(rule.span, "pause"))
+        both = set(life.pause) & set(life.stop)
+        if both:
+            name = sorted(both)[0]
+            self.add("structure", f"{what} both pauses and stops at status '{name}'", locate(rule.span, name))
+        if isinstance(life.warn, ir.Duration) and life.warn.unit == "end_of_day":
+            self.add("type", f"{what}: 'warn ... before' takes a length of time, not {life.warn}",
+                     locate(rule.span, "warn"))
 
     def cycles(self, edges: dict[str, list[tuple[str, ir.DeadlineRule]]]) -> None:
         """Report each cycle of clocks once, at the rule that closes it."""
