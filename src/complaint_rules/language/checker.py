@@ -369,9 +369,6 @@ class _Checker:
         if both:
             name = sorted(both)[0]
             self.add("structure", f"{what} both pauses and stops at status '{name}'", locate(rule.span, name))
-        if isinstance(life.warn, ir.Duration) and life.warn.unit == "end_of_day":
-            self.add("type", f"{what}: 'warn ... before' takes a length of time, not {life.warn}",
-                     locate(rule.span, "warn"))
 
     def cycles(self, edges: dict[str, list[tuple[str, ir.DeadlineRule]]]) -> None:
         """Report each cycle of clocks once, at the rule that closes it."""
