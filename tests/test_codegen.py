@@ -202,7 +202,8 @@ class _Repair:
         for r in rules:
             # A clock is measured from a datetime field or a clock declared before it: never a cycle.
             earlier = order[: order.index(r.clock)]
-            fixed.append(dataclasses.replace(r, duration=self.duration(r.duration), position=None,
+            # Clocks in time (their statuses undeclared here) are the life policy's of test_compiler_oracle.
+            fixed.append(dataclasses.replace(r, duration=self.duration(r.duration), position=None, life=ir.NO_LIFE,
                                              anchor=self.anchor(r.anchor, earlier), when=self.opt_cond(r.when)))  # fmt: skip
         self.clocks = order
         return tuple(fixed)
