@@ -356,3 +356,38 @@ def test_a_pause_status_without_statuses_says_none_are_declared():
     with pytest.raises(cr.PolicyError) as info:
         cr.loads('policy "p" {}\ndeadlines {\n  rule c: c = 2 hours after received_at pause while {waiting}\n}\n')
     assert "the policy declares no 'statuses'" in str(info.value)
+
+
+# ---------------------------------------------------------------------------- the agenda command
+
+
+def test_agenda_command_lists_the_queue_most_urgent_first_and_names_bad_records(tmp_path, capsys):
+    from complaint_rules.cli import main
+
+    policy_file = tmp_path / "life.policy"
+    policy_file.write_text(POLICY, encoding="utf-8")
+    queue = tmp_path / "queue.jsonl"
+    rows = [
+        {"id": "Q-1", "received_at": at(1, 10).isoformat()},
+        {"id": "Q-2", "received_at": at(1, 10).isoformat(), "hazards": ["fire"]},
+        {"id": "Q-3", "received_at": at(1, 10).isoformat(), "history": [{"at": "2026-12-01T12:00", "status": "resolved"}]},
+    ]
+    queue.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    code = main(["agenda", str(policy_file), str(queue), "--now", at(2, 11).isoformat(), "--format", "jsonl"])
+    out, err = capsys.readouterr()
+    assert code == 1  # Q-3 is bad: named with its line and field, the others still listed
+    assert f"{queue}:3: record Q-3: history[0].at: naive" in err
+    items = [json.loads(line) for line in out.splitlines()]
+    assert {i["record_id"] for i in items} == {"Q-1", "Q-2"}
+    first = items[0]
+    assert (first["record_id"], first["kind"], first["name"]) == ("Q-2", "escalation", "tell_gm")
+    assert main(["agenda", str(policy_file), str(queue), "--now", "2026-12-02T11:00"]) == 2  # naive --now: usage
+    capsys.readouterr()
+
+
+def test_a_history_in_an_embedded_test_is_checked():
+    text = POLICY + ('test "t" {\n  given { received_at: 2026-12-01T10:00+08:00, '
+                     'history: [{at: 2026-12-01T12:00+08:00, status: waiting_custmer}] }\n  expect { level: general }\n}\n')
+    with pytest.raises(cr.PolicyError) as info:
+        cr.loads(text, name="t.policy")
+    assert "unknown status 'waiting_custmer' in history entry 1 (did you mean 'waiting_customer'?)" in str(info.value)

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from .. import ir, limits
 from ..errors import CalendarError, Diagnostic
-from ..fields import DERIVED_FIELDS, FOLLOW_UPS
+from ..fields import DERIVED_FIELDS, FOLLOW_UPS, HISTORY
 from ..span import Span, locate
 from ..span import after as _after
 from ..span import head as _head
@@ -629,6 +629,9 @@ class _Checker:
                 if a.name == FOLLOW_UPS:
                     self.follow_ups_given(a)
                     continue
+                if a.name == HISTORY:
+                    self.history_given(a)
+                    continue
                 decl = self.fields.get(a.name)
                 where = locate(a.span, a.name)
                 if decl is None or a.name == LEVEL:
@@ -659,6 +662,27 @@ class _Checker:
                 elif not isinstance(value, kinds[key]) or (kinds[key] is str and isinstance(value, bool)):
                     self.add("type", f"'{key}' of follow-up {i + 1} must be a {kinds[key].__name__}, "
                              f"not {_show(value)}", where)
+
+    def history_given(self, a: ir.Assignment) -> None:
+        """``history: [{at: ..., status: waiting_customer}, {at: ..., rule: tell_gm}]`` in a test's ``given``."""
+        where = _after(a.span, ":")
+        if not isinstance(a.value, tuple):
+            self.add("type", f"bad value for '{HISTORY}': expected a list of {{at, status | level | rule}}", where)
+            return
+        known = {"status": self.statuses, "level": self.level_ids, "rule": self.rule_ids}
+        for i, entry in enumerate(a.value):
+            keys = dict(entry.fields)
+            if not isinstance(keys.get("at"), dt.datetime):
+                self.add("type", f"history entry {i + 1} in 'given' needs 'at' (a datetime)", where)
+            for key, value in entry.fields:
+                if key in ("at", "action"):
+                    continue
+                if key not in known:
+                    self.add("name", f"unknown key '{key}' in history entry {i + 1}"
+                             f"{suggest(key, ['at', *known, 'action'])}", where)
+                elif value not in known[key]:
+                    self.add("name", f"unknown {key} '{value}' in history entry {i + 1}{suggest(str(value), known[key])}",
+                             locate(a.span, str(value)))
 
     def expectation(self, x: ir.Expectation) -> None:
         value, key, at_value = x.value, x.key, _after(x.span, ":")
