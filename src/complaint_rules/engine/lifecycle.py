@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from .. import ir
 from ..calendars import Calendar
 from ..errors import CalendarError
-from .decision import ClockStatus
+from .decision import ClockStatus, trusted
 from .record import HistoryRecord
 
 __all__ = ["BUSINESS_UNITS", "ClockPlan", "done", "level_since", "level_start", "met_before", "obligation_status", "plan_for", "run"]
@@ -302,8 +302,12 @@ def _warn(plan: ClockPlan, measure: _Measure, s: dt.datetime, due: dt.datetime, 
     return at
 
 
+_CLOCK_STATUS = trusted(ClockStatus)  # the values are of the right types: no re-validation
+
+
 def _status(plan: ClockPlan, k: int, state: str, s=None, due=None, met=None, paused_since=None, warn_at=None,
             elapsed=None, paused=None, remaining=None, wall=None) -> ClockStatus:  # fmt: skip
-    return ClockStatus(clock=plan.rule.clock, rule=plan.rule.id, cycle=k, state=state, started_at=s, due_at=due,
-                       met_at=met, paused_since=paused_since, warn_at=warn_at, elapsed=elapsed, paused=paused,
-                       remaining=remaining, remaining_wall=wall, location=plan.location)  # fmt: skip
+    return _CLOCK_STATUS({"clock": plan.rule.clock, "rule": plan.rule.id, "cycle": k, "state": state, "started_at": s,
+                          "due_at": due, "met_at": met, "paused_since": paused_since, "warn_at": warn_at,
+                          "elapsed": elapsed, "paused": paused, "remaining": remaining, "remaining_wall": wall,
+                          "location": plan.location})  # fmt: skip

@@ -516,7 +516,22 @@ def _history(value: Any, timeline: Timeline | None, problems: list[tuple[str, st
         return ()
     entries: list[HistoryRecord] = []
     last: tuple[int, dt.datetime] | None = None
+    known = None if timeline is None else {"status": frozenset(timeline.statuses),
+                                           "level": frozenset(timeline.levels), "rule": frozenset(timeline.rules)}
     for i, raw in enumerate(value):
+        if type(raw) is dict and len(raw) == 2:  # the common case: {at, status|level|rule}, typed and known
+            at = raw.get("at")
+            if type(at) is dt.datetime and at.utcoffset() is not None and (last is None or at >= last[1]):
+                for kind in _KINDS:
+                    name = raw.get(kind)
+                    if type(name) is str and (known is None or name in known[kind]):
+                        last = (i, at)
+                        entries.append(HistoryRecord(at, **{kind: name}))
+                        break
+                else:
+                    kind = None
+                if kind is not None:
+                    continue
         where = f"{HISTORY}[{i}]"
         item = raw._asdict() if isinstance(raw, HistoryRecord) else _as_mapping(raw)
         if item is None:
