@@ -92,6 +92,7 @@ obligations {
 # records carry generated histories (``histories`` below).
 LIFE = """\
 policy "life" {
+  currency CNY
   calendar "CN"
   hours 09:00-18:00
   timezone "Asia/Shanghai"

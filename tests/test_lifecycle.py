@@ -121,8 +121,10 @@ def test_a_pause_still_open_at_now(policy):
     assert (c.state, c.paused_since, c.paused) == ("paused", at(1, 12), dt.timedelta(hours=4))
     assert c.due_at == at(2, 13)  # projected as if it resumed now: Tue 18:00 + 4 business hours
     assert c.remaining == dt.timedelta(hours=6)
-    # A paused clock changes state only when the history does: no time of its own in next_change_at.
-    assert d.next_change_at != c.due_at or d.next_change_at is None or d.next_change_at < c.due_at
+    # A paused clock changes state only when the history does: the next change is the letter falling due
+    # (Wed 10:00), not a time of the paused clocks.
+    assert d.next_change_at == at(2, 10) == d.obligation("letter").due_at
+    assert d.clock("resolution").state == "paused"
 
 
 def test_a_pause_after_the_due_time_does_not_rescue_a_breached_clock(policy):
