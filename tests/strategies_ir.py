@@ -54,6 +54,15 @@ durations = st.builds(ir.Duration, st.integers(0, 1000), st.sampled_from(ir.LENG
 # What may come before `after ANCHOR`: a length, or the close of a working day (`end of day`).
 dues = durations | st.builds(ir.Duration, st.integers(0, 30), st.just("end_of_day"))
 percents = st.builds(ir.Percent, st.decimals(min_value=0, max_value=100, places=1))
+# How a clock lives in time: most clocks only run; the rest pause, stop, restart and warn in any combination.
+lives = st.just(ir.NO_LIFE) | st.builds(
+    ir.ClockLife,
+    pause=st.frozensets(names, max_size=3).map(lambda s: tuple(sorted(s))),
+    stop=st.lists(names, max_size=3, unique=True).map(tuple),
+    restart=st.none() | names,
+    warn=st.none() | st.builds(ir.Percent, st.decimals(min_value=1, max_value=99, places=1)) | st.builds(
+        ir.Duration, st.integers(1, 100), st.sampled_from(ir.LENGTH_UNITS)),
+)
 dates = st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31))
 _offsets = st.integers(-14 * 60, 14 * 60).map(lambda m: dt.timezone(dt.timedelta(minutes=m)))
 datetimes = st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1), timezones=_offsets)
@@ -268,6 +277,7 @@ def policies(draw) -> ir.Policy:
         kw["route"] = ir.Route(
             draw(st.sampled_from(("first", "all"))), rules, draw(st.none() | _names_at_least_one())
         )
+    kw["statuses"] = draw(named())
     kw["deadlines"] = _many(
         draw,
         lambda: ir.DeadlineRule(
@@ -275,6 +285,7 @@ def policies(draw) -> ir.Policy:
             duration=draw(dues),
             anchor=draw(names),
             when=draw(optional_conditions),
+            life=draw(lives),
             **_common(draw, ids),
         ),
     )

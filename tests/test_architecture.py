@@ -24,7 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("syntax", ("language.frontend", "language.printer", "language.yaml_printer", "language.schema")),
     ("check", ("language.overlay", "language.checker")),
     ("values", ("engine.decision", "engine.record")),
-    ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
+    ("engine", ("engine.lifecycle", "engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
     ("load", ("policy",)),
     ("io", ("batch",)),
     ("analysis", ("analysis",)),

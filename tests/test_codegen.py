@@ -202,7 +202,8 @@ class _Repair:
         for r in rules:
             # A clock is measured from a datetime field or a clock declared before it: never a cycle.
             earlier = order[: order.index(r.clock)]
-            fixed.append(dataclasses.replace(r, duration=self.duration(r.duration), position=None,
+            # Clocks in time (their statuses undeclared here) are the life policy's of test_compiler_oracle.
+            fixed.append(dataclasses.replace(r, duration=self.duration(r.duration), position=None, life=ir.NO_LIFE,
                                              anchor=self.anchor(r.anchor, earlier), when=self.opt_cond(r.when)))  # fmt: skip
         self.clocks = order
         return tuple(fixed)
@@ -692,6 +693,7 @@ record {
 }
 units { zq_marker_desk "zq_marker_unit_label"  zq_marker_boss "\"); import os; (\"" }
 levels { general "zq_marker_general_label"  major "\")\n__import__('os')#" }
+statuses { zq_marker_wait "zq_marker_status_label"  zq_marker_done  zq_marker_again }
 classify highest {
   rule zq_marker_c1: zq_marker_kind == zq_marker_beta or zq_marker_text mentions any {"zq_marker_kw", "\"); import os; (\"", "\\x'''"} -> major note "zq_marker_note"
   rule zq_marker_c2: zq_marker_tags has all {zq_marker_red} and zq_marker_count >= 31337 -> general
@@ -709,10 +711,13 @@ deadlines {
   rule zq_marker_d1: zq_marker_clock = 3 hours after received_at when zq_marker_at is missing
   rule zq_marker_d2: zq_marker_clock = 2 days after zq_marker_at
   rule zq_marker_d3: zq_marker_later = 1 working day after zq_marker_clock
+  rule zq_marker_d4: zq_marker_life = 2 working days after received_at pause while {zq_marker_wait} stop at zq_marker_at, zq_marker_done restart on zq_marker_again warn at 75%
+  rule zq_marker_d5: zq_marker_lvl = 1 hours after received_at when level == major
 }
 escalate {
   rule zq_marker_e1: remind owner 1 hours before zq_marker_later when resolved_at is missing
   rule zq_marker_e2: escalate zq_marker_boss 4 hours after zq_marker_clock when zq_marker_at < 2026-07-15T12:00+00:00
+  rule zq_marker_e3: notify zq_marker_desk 1 hours after zq_marker_life
 }
 compensate {
   amount zq_marker_amount
@@ -742,7 +747,7 @@ FORBIDDEN = ("zq_marker", "import os", "__import__", "31337", "424242", "12345",
 _KEYS = {name for cls in (Amount, Deadline, Escalation, Remedy, FollowUpPlan, Obligation, Decision)
          for name in cls.model_fields}  # fmt: skip
 _LITERALS = {
-    repr(k) for k in (*_KEYS, "due", "pending", "inactive", "required", "not_sampled", "exempt", "none")
+    repr(k) for k in (*_KEYS, "due", "pending", "inactive", "done", "overdue", "history", "required", "not_sampled", "exempt", "none")
 }
 _GENERATED = re.compile(r"_?[a-z]\d+")  # _c12, _t3, d0, w1, e2: names the compiler numbers
 

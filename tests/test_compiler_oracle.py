@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from complaint_rules import ir
 from complaint_rules.engine.compiler import CompiledPolicy, compile_policy
 from complaint_rules.engine.decision import Decision
+from complaint_rules.engine.record import timeline_for
 from complaint_rules.errors import ComplaintRulesError, EvaluationError
 from complaint_rules.language.frontend import dsl
 
@@ -87,7 +88,46 @@ obligations {
 }
 """
 
-POLICIES = {"full": dsl.parse(FULL, "full.policy"), "mall": dsl.parse(MALL, "mall.policy")}
+# Clocks in time: pauses, stops (field, status, action), restarts, warnings, a status start, level-timed clocks;
+# records carry generated histories (``histories`` below).
+LIFE = """\
+policy "life" {
+  currency CNY
+  calendar "CN"
+  hours 09:00-18:00
+  timezone "Asia/Shanghai"
+}
+units { desk  boss }
+statuses { waiting_customer  waiting_vendor  in_progress  resolved  reopened }
+classify highest {
+  rule hot: hazards has any {fire} -> major
+  rule big: claimed_amount >= 1000 CNY -> intermediate
+  otherwise -> general
+}
+route first { otherwise -> desk }
+deadlines {
+  rule contact_major: contact = 2 hours after received_at when level == major stop at first_contact_at, tell warn at 50%
+  rule contact: contact = 8 business hours after received_at pause while {waiting_customer} stop at first_contact_at warn 1 business hours before
+  rule solve: solve = 3 working days after received_at pause while {waiting_customer, waiting_vendor} stop at resolved restart on reopened warn at 75%
+  rule work: work = 60 days after in_progress pause while {waiting_vendor} stop at resolved_at, resolved
+  rule eod: eod = end of 1 working day after received_at pause while {waiting_customer} stop at call
+  rule review_major: review = 1 day after first_contact_at when level in {major, intermediate}
+  rule review: review = 2 days after contact
+}
+escalate {
+  rule tell: notify boss immediately when level == major
+  rule remind: remind owner 1 hours before contact when first_contact_at is missing
+  rule late: escalate boss 2 hours after solve
+}
+obligations {
+  rule call: call_back by desk 1 working day after received_at
+  rule report: report by boss immediately when level != general
+  rule keep: keep_record by desk for 1 year
+}
+"""
+
+POLICIES = {"full": dsl.parse(FULL, "full.policy"), "mall": dsl.parse(MALL, "mall.policy"),
+            "life": dsl.parse(LIFE, "life.policy")}  # fmt: skip
 COMPILED = {name: compile_policy(p, fingerprint=f"sha256:{name}") for name, p in POLICIES.items()}
 
 ZONES = st.sampled_from(
@@ -138,6 +178,26 @@ FOLLOW_UP = st.fixed_dictionaries({"at": MOMENTS}, optional={"method": st.sample
                                                               "satisfied": st.booleans()})  # fmt: skip
 
 
+def histories(compiled: CompiledPolicy, moments=MOMENTS):
+    """Histories of a policy's statuses, levels and rules: entries oldest first, from a moment of ``MOMENTS``'s range
+    on, some at the same instant, steps of minutes to days (so pauses fall inside a day, across nights,
+    weekends and holidays, before and after due times)."""
+    timeline = timeline_for(compiled.ir)
+    kinds = [("status", s) for s in timeline.statuses] + [("level", lv) for lv in timeline.levels] + [
+        ("rule", r) for r in timeline.rules]
+    steps = st.lists(st.tuples(st.sampled_from([0, 1, 30, 90, 240, 600, 1440, 4320]), st.sampled_from(kinds)),
+                     max_size=10)  # fmt: skip
+
+    def build(start: dt.datetime, items) -> list[dict]:
+        out, t = [], start
+        for minutes, (key, name) in items:
+            t = t + dt.timedelta(minutes=minutes)
+            out.append({"at": t, key: name})
+        return out
+
+    return st.builds(build, moments, steps)
+
+
 def records(compiled: CompiledPolicy, moments=MOMENTS):
     currency = compiled.ir.header.currency
     derived = {"satisfied", "follow_up_count", "last_follow_up_at"}
@@ -147,6 +207,8 @@ def records(compiled: CompiledPolicy, moments=MOMENTS):
             continue
         (required if decl.required else optional)[name] = _field(decl, currency, moments)
     optional["follow_ups"] = st.lists(FOLLOW_UP, max_size=3)
+    if compiled.ir.statuses:
+        optional["history"] = histories(compiled, moments)
     return st.fixed_dictionaries(required, optional=optional)
 
 
@@ -167,10 +229,60 @@ def test_compiled_and_interpreted_decisions_are_identical(name, data):
     compiled = COMPILED[name]
     record = data.draw(records(compiled), label="record")
     now = data.draw(st.none() | MOMENTS, label="now")
+    if compiled.ir.statuses and data.draw(st.booleans(), label="near"):
+        record, now = _near(record, data)
     fast, slow = both(compiled, record, now)
     assert fast == slow
     if not isinstance(fast, type):
         assert fast.model_dump_json() == slow.model_dump_json()
+
+
+_AFTER = st.sampled_from([0, 20, 90, 300, 600, 1440, 2880, 4320, 10080, 86400]).map(lambda m: dt.timedelta(minutes=m))
+
+
+def _near(record: dict, data) -> tuple[dict, dt.datetime]:
+    """The record with its history moved to start at receipt (or a little after), and a ``now`` soon after:
+    where pauses, warnings, stops and reopenings happen."""
+    received = record["received_at"]
+    received = dt.datetime.fromisoformat(received) if isinstance(received, str) else received
+    history = record.get("history") or []
+    if history:
+        shift = received + data.draw(_AFTER, label="first entry") - history[0]["at"]
+        record = {**record, "history": [{**e, "at": e["at"] + shift} for e in history]}
+    return record, received + data.draw(_AFTER, label="now after") + data.draw(_AFTER, label="and")
+
+
+@st.composite
+def cases_near(draw, compiled: CompiledPolicy):
+    """A record and a ``now`` soon after its receipt, its history starting then: where states change."""
+    record = draw(records(compiled))
+    return _near(record, draw(st.data()))
+
+
+_REACHED = ["not_started", "running", "paused", "met", "breached", "at_risk", "cycle 1", "escalation done",
+            "escalation due", "escalation inactive", "obligation done", "obligation due", "obligation overdue",
+            "obligation pending"]  # fmt: skip
+
+
+def _states(decision: Decision) -> set[str]:
+    return ({c.state for c in decision.clocks} | {f"escalation {e.status}" for e in decision.escalations}
+            | {f"obligation {o.status}" for o in decision.obligations}
+            | {f"cycle {min(c.cycle, 1)}" for c in decision.clocks})  # fmt: skip
+
+
+@pytest.mark.parametrize("state", _REACHED)
+def test_generated_histories_reach_every_state(state):
+    # The property above is only worth something for clocks in time if its histories reach every state.
+    compiled = COMPILED["life"]
+
+    def reaches(case):
+        try:
+            return state in _states(compiled.evaluate(case[0], now=case[1]))
+        except ComplaintRulesError:
+            return False
+
+    find(cases_near(compiled), reaches,
+         settings=settings(max_examples=3000, database=None, derandomize=True, phases=[Phase.generate]))
 
 
 INCOMPLETE: dict[str, set] = {}

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 
 import complaint_rules
 from complaint_rules.engine.decision import (
+    AgendaItem,
     Amount,
+    ClockStatus,
     Deadline,
     Decision,
     Escalation,
@@ -37,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 AT = dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI)
 LATER = dt.datetime(2027, 1, 2, 3, 4, 5, 600000, tzinfo=dt.timezone.utc)
-PARTS = (Amount, Deadline, Escalation, Remedy, FollowUpPlan, Obligation)
+PARTS = (Amount, Deadline, Escalation, Remedy, FollowUpPlan, Obligation, ClockStatus, AgendaItem)
+IN_EVERY_DECISION = (Amount, Deadline, Escalation, Remedy, FollowUpPlan, Obligation)  # clocks need a life
 
 # Two different value sets per class, already of the field types (what the evaluator hands to trusted()).
 VALUES = {
@@ -56,13 +59,27 @@ VALUES = {
                     "repeat_needed": True},
                    {"status": "none", "rule": None, "rate": None, "sampled": False, "sample_point": None, "by": (),
                     "via": (), "due_at": None, "until_satisfied": None, "attempts": 0, "repeat_needed": False}],
-    Obligation: [{"rule": "o1", "action": "call", "label": "回访", "by": ("cd",), "due_at": None, "retain_until": LATER},
-                 {"rule": "o2", "action": "keep", "label": None, "by": ("a", "b"), "due_at": AT, "retain_until": None}],
+    Obligation: [{"rule": "o1", "action": "call", "label": "回访", "by": ("cd",), "due_at": None, "retain_until": LATER,
+                  "status": "pending"},
+                 {"rule": "o2", "action": "keep", "label": None, "by": ("a", "b"), "due_at": AT, "retain_until": None,
+                  "status": "overdue"}],
+    ClockStatus: [{"clock": "c", "rule": "r", "cycle": 0, "state": "paused", "started_at": AT, "due_at": LATER,
+                   "met_at": None, "paused_since": AT, "warn_at": None, "elapsed": dt.timedelta(hours=1),
+                   "paused": dt.timedelta(minutes=5), "remaining": dt.timedelta(hours=-2),
+                   "remaining_wall": dt.timedelta(days=1), "location": "p.policy:3:4"},
+                  {"clock": "d", "rule": "s", "cycle": 2, "state": "not_started", "started_at": None, "due_at": None,
+                   "met_at": None, "paused_since": None, "warn_at": None, "elapsed": None, "paused": None,
+                   "remaining": None, "remaining_wall": None, "location": None}],
+    AgendaItem: [{"kind": "clock", "name": "c", "rule": "r", "state": "breached", "who": ("gm",), "location": "p:1:2",
+                  "since": AT, "due_at": AT, "late_by": dt.timedelta(hours=3)},
+                 {"kind": "follow_up", "name": "f", "rule": "f", "state": "due", "who": (), "location": None,
+                  "since": None, "due_at": None, "late_by": None}],
 }  # fmt: skip
 # For each class a field to change and a new value of its type.
 CHANGE = {
     Amount: ("currency", "EUR"), Deadline: ("due_at", LATER), Escalation: ("targets", ("x",)),
     Remedy: ("options", ("voucher",)), FollowUpPlan: ("attempts", 7), Obligation: ("label", "新"),
+    ClockStatus: ("cycle", 1), AgendaItem: ("who", ("x",)),
     Decision: ("owner", "someone_else"),
 }  # fmt: skip
 
@@ -98,7 +115,7 @@ def test_the_bundled_decision_has_every_part(decision):
         decision.remedy is not None and decision.remedy.amount is not None and decision.remedy.cap is not None
     )
     assert decision.deadlines and decision.escalations and decision.obligations and decision.trace
-    assert {type(m) for m in _parts_of(decision)} == {Decision, *PARTS}
+    assert {type(m) for m in _parts_of(decision)} == {Decision, *IN_EVERY_DECISION}
     assert all(is_part(type(m)) for m in _parts_of(decision))
     assert not is_part(TraceEntry) and not issubclass(TraceEntry, Part)
 

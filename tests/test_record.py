@@ -15,6 +15,7 @@ from complaint_rules import ir
 from complaint_rules.engine.record import (
     DERIVED_FIELDS,
     FOLLOW_UPS,
+    HISTORY,
     STANDARD_FIELDS,
     ComplaintRecord,
     coerce,
@@ -60,7 +61,7 @@ def problems(raw) -> dict[str, str]:
 
 def test_standard_fields_mirror_the_pydantic_record():
     names = {f.name for f in STANDARD_FIELDS}
-    assert names | {FOLLOW_UPS} == set(ComplaintRecord.model_fields)
+    assert names | {FOLLOW_UPS, HISTORY} == set(ComplaintRecord.model_fields)
     external = next(f for f in STANDARD_FIELDS if f.name == "external")
     assert external.type.members == ("media", "consumer_association", "court", "regulator")
 

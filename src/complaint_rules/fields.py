@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import ir
 
-__all__ = ["DERIVED_FIELDS", "FOLLOW_UPS", "STANDARD_FIELDS"]
+__all__ = ["DERIVED_FIELDS", "FOLLOW_UPS", "HISTORY", "STANDARD_FIELDS"]
 
 
 def _field(name: str, kind: str, members: tuple[str, ...] = (), default: ir.Value | None = None,
@@ -41,6 +41,9 @@ STANDARD_FIELDS: tuple[ir.FieldDecl, ...] = (
 )
 
 FOLLOW_UPS = "follow_ups"
+# The complaint's timeline: ``{at, status}``, ``{at, level}`` and ``{at, rule[, action]}`` entries, oldest first
+# (docs/decisions.md). Like ``follow_ups`` it is a list, not a field a condition reads.
+HISTORY = "history"
 
 # Computed from ``follow_ups``; read-only: values given in a raw record are ignored.
 DERIVED_FIELDS: tuple[ir.FieldDecl, ...] = (

@@ -304,10 +304,32 @@ class RouteRule:
 
 
 @dataclass(frozen=True, slots=True)
-class DeadlineRule:
-    """``rule id: clock = <duration> after <anchor> [when <cond>]``; the first matching rule per clock wins.
+class ClockLife:
+    """How a clock lives in time (``pause while {..} stop at .. restart on .. warn ..``); see docs/calendar.md.
 
-    ``anchor`` is a datetime field of the record or another clock of the policy.
+    ``pause``: statuses during which the clock does not run; ``stop``: datetime fields, statuses or rule ids
+    (an action done, from the history) at which the clock is met; ``restart``: the status that starts a new
+    cycle (a reopening); ``warn``: a :class:`Percent` of the clock's length, or a :class:`Duration` before
+    its due time, from which a running clock is ``at_risk``.
+    """
+
+    pause: tuple[str, ...] = ()
+    stop: tuple[str, ...] = ()
+    restart: str | None = None
+    warn: Duration | Percent | None = None
+    span: Span | None = _SPAN
+
+
+NO_LIFE = ClockLife()
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRule:
+    """``rule id: clock = <duration> after <anchor> [when <cond>] [pause .. stop .. restart .. warn ..]``; the first
+    matching rule per clock wins.
+
+    ``anchor`` is a datetime field of the record, another clock of the policy, or a declared status (the clock
+    starts when the history first shows it). ``life`` says how the clock pauses, stops and restarts.
     """
 
     id: str
@@ -319,6 +341,24 @@ class DeadlineRule:
     position: Position | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    life: ClockLife = NO_LIFE
+
+
+def mentions_level(expr: Expr | None) -> bool:
+    """Whether a condition reads the decided ``level`` (a clock ruled by it is timed from when it was reached)."""
+    if expr is None:
+        return False
+    if isinstance(expr, Ref):
+        return expr.name == "level"
+    if isinstance(expr, Compare):
+        return mentions_level(expr.left) or mentions_level(expr.right)
+    if isinstance(expr, (InSet, Has, Mentions, Missing)):
+        return expr.operand.name == "level"
+    if isinstance(expr, (And, Or)):
+        return any(mentions_level(i) for i in expr.items)
+    if isinstance(expr, Not):
+        return mentions_level(expr.item)
+    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -598,6 +638,8 @@ class Policy:
     invariants: tuple[InvariantRule, ...] = ()
     # Comments on constructs without a node of their own (layout, like ``comments``: not part of equality).
     comment_slots: tuple[CommentSlot, ...] = _comments()
+    # The statuses the complaint's history may show (``statuses { waiting_customer "..." }``).
+    statuses: tuple[Named, ...] = ()
 
     def field(self, name: str) -> FieldDecl | None:
         for f in self.record:

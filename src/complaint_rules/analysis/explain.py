@@ -111,6 +111,9 @@ class _Explainer:
             how = f"{show_duration(rule.duration)} after {rule.anchor}" if isinstance(rule, ir.DeadlineRule) else ""
             out.append(f"  {d.clock} due {self._due('deadline', d.clock, d.due_at)}: {how}")
             out.append(f"    {self._because(d.rule)}")
+            for c in getattr(self.d, "clocks", ()):
+                if c.clock == d.clock:
+                    out.append(f"    {_timeline(c)}")
             self._problem(out, "deadline", d.clock)
 
     def _escalations(self, out: list[str]) -> None:
@@ -180,12 +183,43 @@ class _Explainer:
             by = ", ".join([o.by] if isinstance(o.by, str) else o.by or ())
             when = f", due {_when(o.due_at)}" if o.due_at is not None else ""
             kept = f", keep until {_when(o.retain_until)}" if getattr(o, "retain_until", None) else ""
-            out.append(f"  {o.action}{label} by {by or '(nobody)'}{when}{kept}")
+            state = getattr(o, "status", "pending")
+            state = "" if state == "pending" else f" [{state}]"
+            out.append(f"  {o.action}{label} by {by or '(nobody)'}{when}{kept}{state}")
             out.append(f"    {self._because(o.rule)}")
             self._problem(out, "obligation", o.rule)
 
 
-_STATUS = {"due": "due now", "pending": "not yet due", "inactive": "inactive: its condition does not hold"}
+_STATUS = {"due": "due now", "pending": "not yet due", "inactive": "inactive: its condition does not hold",
+           "done": "done: the history records it"}
+
+
+def _span(delta: Any) -> str:
+    if delta is None:
+        return "?"
+    sign, delta = ("-", -delta) if delta.total_seconds() < 0 else ("", delta)
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 1440)
+    return f"{sign}{f'{days}d ' if days else ''}{rest // 60}h{rest % 60:02d}m"
+
+
+def _timeline(c: Any) -> str:
+    """One cycle of a clock: ``cycle 0 started T, paused since T (1h00m so far), due T [paused]``."""
+    parts = [f"cycle {c.cycle}"]
+    if c.started_at is not None:
+        parts.append(f"started {_when(c.started_at)}")
+    if c.paused:
+        parts.append(f"paused {_span(c.paused)}" + (f", paused since {_when(c.paused_since)}" if c.paused_since else ""))
+    if c.warn_at is not None:
+        parts.append(f"at risk from {_when(c.warn_at)}")
+    if c.met_at is not None:
+        parts.append(f"met {_when(c.met_at)}")
+    if c.due_at is not None:
+        parts.append(f"due {_when(c.due_at)}")
+    if c.elapsed is not None and c.remaining is not None:
+        parts.append(f"used {_span(c.elapsed)}, left {_span(c.remaining)}")
+    late = f", late by {_span(c.late_by)}" if c.late_by else ""
+    return ", ".join(parts) + f" [{c.state}{late}]"
 
 
 def _when(value: Any) -> str:

@@ -183,7 +183,12 @@ def check_timings(p: Prover, report: ProofReport) -> None:
     hours_a_day = day_hours(policy)
     spread: float | None = None  # computed when a wall-clock unit needs it
     count = 0
+    statuses = {n.id for n in policy.statuses}
     for block, rule, own, anchor, when, before_me in _items(policy):
+        if anchor in statuses:  # a clock that starts at a status: the history's times are not in the record space
+            report.uncovered.append(f"{block} rule {rule.id!r}: starts at status {anchor!r} of the history, "
+                                    "whose times prove does not model")  # fmt: skip
+            continue
         if anchor in p.schema and (anchor not in EVENT_FIELDS or own[0] * own[1].amount >= 0):
             continue  # forwards from an event, or a reminder ahead of a scheduled time
         found_paths = False
@@ -204,6 +209,10 @@ def check_timings(p: Prover, report: ProofReport) -> None:
         if not found_paths and anchor not in p.schema:
             report.uncovered.append(f"{block} rule {rule.id!r}: anchor {anchor!r} is neither a clock nor a field")
     report.checked.append(f"timings: {count} anchor chains")
+    if any(r.life != ir.NO_LIFE or ir.mentions_level(r.when) for r in policy.deadlines):
+        # Sound as it is: a pause, a level reached later than the anchor, or a restart only ever delays a due
+        # time, so the lower bounds above hold and a counterexample without history is still one.
+        report.checked.append("timings: clocks that pause, restart or wait for their level only fall due later")
 
 
 def _check_chain(p: Prover, report, block, rule, terms, chain, root, when, before_me, spread: float) -> None:

@@ -532,6 +532,26 @@ class Calendar:
             raise CalendarError(f"'{d}' is a point in time, not a length: it cannot be subtracted")
         return self._shift(self._local(start), -d.amount, d.unit)
 
+    def add_business_time(self, start: dt.datetime, delta: dt.timedelta) -> dt.datetime:
+        """``start`` plus ``delta`` (>= 0) of business time: the first instant with that much time inside
+        business hours of working days since ``start`` (as ``business_hours``, to the microsecond). A paused
+        clock that counts business time is extended this way (docs/calendar.md, "Clocks that pause")."""
+        local = self._local(start)
+        if delta <= _ZERO:
+            return local
+        try:
+            day, clock = self._forward(local)
+            if delta <= self._close - clock:
+                return self._aware(day, clock + delta)
+            left = delta - (self._close - clock)
+            skip = (left - dt.timedelta(microseconds=1)) // self._day  # whole days used up before the last
+            day = self._nth_working(day, 1 + skip)
+            return self._aware(day, self._open + left - skip * self._day)
+        except CalendarError:
+            raise
+        except (OverflowError, ValueError) as exc:
+            raise CalendarError(f"{delta} of business time from {local.isoformat()} is out of range") from exc
+
     def shifter(self, duration: Duration | str, sign: int = 1) -> Callable[[dt.datetime], dt.datetime]:
         """``lambda start: add(start, duration)`` (``subtract`` when ``sign`` is -1), faster when called often.
 

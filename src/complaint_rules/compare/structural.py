@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .. import ir
-from ..language.printer import duration, expr, timing, value
+from ..language.printer import duration, expr, life, timing, value
 from .durations import same_meaning, zone_note
 
 KINDS = ("added", "removed", "changed", "moved")
@@ -66,6 +66,8 @@ def _show(v: Any) -> str | None:
         return str(v)
     if isinstance(v, ir.Named):
         return v.id + (f' "{v.label}"' if v.label is not None else "")
+    if isinstance(v, ir.ClockLife):
+        return life(v).strip() or "runs only (no pause, stop, restart or warning)"
     if dataclasses.is_dataclass(v):
         return str(v)
     try:
@@ -213,6 +215,7 @@ def structural_diff(old: ir.Policy, new: ir.Policy) -> list[Change]:
     changes += diff_keyed("record", old.record, new.record, lambda f: f.name, _field)
     changes += diff_keyed("units", old.units, new.units, lambda n: n.id)
     changes += diff_keyed("levels", old.levels, new.levels, lambda n: n.id, ordered=True)
+    changes += diff_keyed("statuses", old.statuses, new.statuses, lambda n: n.id)
     for block in ("classify", "route"):
         a, b = getattr(old, block), getattr(new, block)
         changes += _value_change(block, "hit", a and a.hit, b and b.hit)

@@ -26,7 +26,7 @@ from .. import ir
 from ..calendars import Calendar
 from ..errors import CalendarError, EvaluationError, PolicyError, PolicyStructureError
 from ..language.printer import fingerprint as compute_fingerprint
-from . import codegen
+from . import codegen, lifecycle
 from .codegen import Source
 from .decision import (
     SLOT_SETTERS,
@@ -47,7 +47,7 @@ from .decision import (
     undecided_error,
 )
 from .interpreter import calendar_for, interpret, location, sample_point, severity_order
-from .record import make_coercer, schema_for
+from .record import make_coercer, schema_for, timeline_for
 
 __all__ = ["CompiledPolicy", "compile_condition", "compile_policy"]
 
@@ -144,6 +144,18 @@ def _shift(fn: Callable[[dt.datetime], dt.datetime], start: dt.datetime, v: dict
         return None
 
 
+def _lives(cal: Calendar) -> Callable:
+    """The generated code's call into :func:`lifecycle.run` for a clock with a life: its due time and states."""
+
+    def live(plan: lifecycle.ClockPlan, fn: Callable, anchor: Any, v: dict, now: Any, rule_id: str):
+        def fail(exc: CalendarError) -> None:
+            v.setdefault(UNDECIDED, {})[rule_id] = exc
+
+        return lifecycle.run(plan, cal, lambda s: _shift(fn, s, v, rule_id), anchor, v, v[LEVEL], now, fail)
+
+    return live
+
+
 def _with_owner(names: tuple[str, ...], owner: str) -> tuple[str, ...]:
     """Targets with ``owner`` replaced by the decided owner, without repeats."""
     return tuple(dict.fromkeys(owner if t == "owner" else t for t in names))
@@ -161,6 +173,7 @@ _DECISION_PARTS = (
     "'level_label': _labels.get(level) if level is not None else None", "'routes': routes", "'owner': owner",
     "'deadlines': tuple(deadlines)", "'escalations': escalations", "'remedy': remedy",
     "'follow_up': follow_up", "'obligations': tuple(obligations)", "'trace': tuple(trace)", "'problems': ()",
+    "'clocks': clocks",
 )  # fmt: skip
 _DECISION = trusted(Decision)
 _PROGRAMS = itertools.count(1)  # numbers the generated sources' file names
@@ -256,7 +269,9 @@ class _Plan:
             ("_LEVEL", LEVEL), ("_labels", self.labels), ("_options", self._remedy_options), ("_Decimal", Decimal),
             ("_new", object.__new__), ("_set_dict", SLOT_SETTERS[0]), ("_sample_point", sample_point),
             ("_shift", _shift), ("_UNDECIDED", UNDECIDED), ("_incomplete", partial(self.incomplete, models=models)),
-            ("_DT", _DT), ("_timezone", dt.timezone),
+            ("_DT", _DT), ("_timezone", dt.timezone), ("_live", _lives(self.cal)), ("_done", lifecycle.done),
+            ("_level_start", lifecycle.level_start),
+            ("_met_before", lifecycle.met_before),
             ("_TZ_KINDS", (dt.timezone, ZoneInfo)), ("_tz", self.cal.tzinfo), ("_steady", self.cal.steady_years()),
         ):  # fmt: skip
             src.bind(name, value)
@@ -472,13 +487,27 @@ class _Plan:
 
         # deadlines: clocks in dependency order, the first rule of each that holds; w<k> is the winner's
         # (index in source order, trace entry, rule id, anchor, the shared Deadline for a missing anchor)
+        plans = {d.id: p for d in policy.deadlines if (p := lifecycle.plan_for(d, policy)) is not None}
+        living = [name for name in clock_names if any(d.clock == name and d.id in plans for d in policy.deadlines)]
+        if plans or policy.obligations or policy.escalate or any(ir.mentions_level(d.when) for d in policy.deadlines):
+            emit(1, "hist = get('history')")
         for name, var in clock_var.items():
             emit(1, f"{var} = w{var[1:]} = None")
+            if name in living:
+                emit(1, f"s{var[1:]} = ()")
         for name, var in clock_var.items():
             rules = [(i, d) for i, d in enumerate(policy.deadlines) if d.clock == name]
             for n, (i, d) in enumerate(rules):
                 chain(1, n, d.when, d)
-                shift(2, var, d.duration, anchored(d.anchor), d.id)
+                if d.id in plans:  # a clock with a life: its cycles from the history (engine.lifecycle)
+                    start = "None" if plans[d.id].start_status else anchored(d.anchor)
+                    emit(2, f"{var}, s{var[1:]} = _live({const(plans[d.id])}, {const(shifter(d.duration))}, "
+                         f"{start}, v, now, {const(d.id)})")
+                elif ir.mentions_level(d.when):  # timed from when the history says the level was reached
+                    start = anchored(d.anchor)
+                    shift(2, var, d.duration, f"(_level_start({start}, hist, level) if hist else {start})", d.id)
+                else:
+                    shift(2, var, d.duration, anchored(d.anchor), d.id)
                 # The one Deadline the rule reports, shared by every decision, while its anchor is missing.
                 unset = Deadline(clock=d.clock, due_at=None, rule=d.id, anchor=d.anchor)
                 emit(2, f"w{var[1:]} = {const((i, _entry(d, 'deadlines'), d.id, d.anchor, unset))}")
@@ -510,6 +539,13 @@ class _Plan:
             winners = ", ".join(f"w{k}" for k in range(len(clock_names)))
             emit(1, f"trace.extend([w[1] for w in sorted([w for w in ({winners}) if w is not None])])")
 
+        states = "".join(f"s{clock_var[name][1:]} + " for name in living)
+        if not living:
+            emit(1, "clocks = ()")
+        elif models:
+            emit(1, f"clocks = {states}()")
+        else:
+            emit(1, f"clocks = tuple([dict(c.__dict__) for c in {states}()])")
         emit(1, f"received = {src.fetch('received_at')}")
         emit(1, "if type(received) is not _DT or received.tzinfo is not _tz:")
         emit(2, "received = _in_zone(received) if isinstance(received, _DT) else None")
@@ -520,7 +556,13 @@ class _Plan:
             timing(1, x.timing, x.id)
             emit(1, f"if {cond(x.when)}:", tag(x))
             emit(2, f"append({const(_entry(x, 'escalate'))})")
-            emit(2, "status = 'due' if now is not None and at is not None and now >= at else 'pending'")
+            emit(2, f"if hist and _done(hist, {const(x.id)}, now):")
+            emit(3, "status = 'done'")
+            if x.timing.anchor in living:  # timed from a clock with a life: nothing to do once it is met
+                emit(2, f"elif _met_before(s{clock_var[x.timing.anchor][1:]}, at):")
+                emit(3, "status = 'inactive'")
+            emit(2, "else:")
+            emit(3, "status = 'due' if now is not None and at is not None and now >= at else 'pending'")
             emit(1, "else:")
             emit(2, "status = 'inactive'")
             model(1, f"e{n}", Escalation, f"{{'rule': {const(x.id)}, 'action': {const(x.action)}, "
@@ -565,8 +607,18 @@ class _Plan:
             else:
                 emit(2, "until = None")
             timing(2, o.timing, o.id)
+            emit(2, f"if hist and _done(hist, {const(o.id)}, now):")
+            emit(3, "status = 'done'")
+            emit(2, "elif now is None:")
+            emit(3, "status = 'pending'")
+            emit(2, "else:")
+            if o.timing.kind in ("before", "after"):
+                emit(3, "status = 'overdue' if at is not None and now > at else 'pending'")
+            else:
+                emit(3, f"status = {'due' if o.timing.kind == 'immediately' else 'pending'!r}")
             model(2, "m", Obligation, f"{{'rule': {const(o.id)}, 'action': {const(o.action)}, "
-                  f"'label': {const(o.label)}, 'by': {targets(o.by)}, 'due_at': at, 'retain_until': until}}")  # fmt: skip
+                  f"'label': {const(o.label)}, 'by': {targets(o.by)}, 'due_at': at, 'retain_until': until, "
+                  "'status': status}")  # fmt: skip
             emit(2, "obligations.append(m)")
 
         model(1, "decision", Decision, "{" + ", ".join(_DECISION_PARTS) + "}")
@@ -668,7 +720,7 @@ class CompiledPolicy:
         except CalendarError as exc:
             raise PolicyError(str(exc), policy.header.span) from None
         put(self, "calendar", cal)
-        put(self, "coerce", make_coercer(schema))
+        put(self, "coerce", make_coercer(schema, timeline_for(policy)))
         put(self, "_p", _Plan(policy, schema, cal))
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -13,7 +13,9 @@ from .. import ir
 from ..errors import EvaluationError
 
 __all__ = [
+    "AgendaItem",
     "Amount",
+    "ClockStatus",
     "Deadline",
     "Decision",
     "Escalation",
@@ -29,7 +31,10 @@ __all__ = [
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-EscalationStatus = Literal["pending", "due", "inactive"]
+EscalationStatus = Literal["pending", "due", "done", "inactive"]
+ObligationStatus = Literal["pending", "due", "done", "overdue"]
+ClockState = Literal["not_started", "running", "paused", "met", "breached", "at_risk"]
+AgendaKind = Literal["clock", "escalation", "obligation", "follow_up"]
 ProblemPart = Literal["deadline", "escalation", "follow_up", "obligation"]
 FollowUpStatus = Literal["required", "exempt", "not_sampled", "none"]
 
@@ -159,11 +164,66 @@ class Deadline(Part):
     anchor: str
 
 
+class ClockStatus(Part):
+    """One cycle of a clock at ``now`` (docs/decisions.md, "Clocks in time").
+
+    ``state``: ``not_started`` (its start is not reached or not known), ``running``, ``paused`` (since
+    ``paused_since``), ``met`` (stopped at ``met_at``, in time), ``breached`` (met late, or still open past
+    ``due_at``) or ``at_risk`` (running past ``warn_at``). ``elapsed``, ``paused`` and ``remaining`` are in the
+    clock's own measure (business time for business hours and working days, else elapsed time; None where the
+    calendar cannot count it); ``remaining`` is negative when late; ``remaining_wall`` is ``due_at`` minus
+    ``now`` (minus ``met_at`` once met). ``cycle`` counts reopenings from 0; earlier cycles keep their outcome.
+    """
+
+    model_config = _FROZEN
+
+    clock: str
+    rule: str
+    cycle: int
+    state: ClockState
+    started_at: AwareDatetime | None
+    due_at: AwareDatetime | None
+    met_at: AwareDatetime | None
+    paused_since: AwareDatetime | None
+    warn_at: AwareDatetime | None
+    elapsed: dt.timedelta | None
+    paused: dt.timedelta | None
+    remaining: dt.timedelta | None
+    remaining_wall: dt.timedelta | None
+    location: str | None
+
+    @property
+    def late_by(self) -> dt.timedelta | None:
+        """How late a breached clock is (met late, or still open), in wall time."""
+        if self.state != "breached" or self.remaining_wall is None:
+            return None
+        return -self.remaining_wall
+
+
+class AgendaItem(Part):
+    """Something that must happen now or soon: a clock breached or at risk, an escalation due, an obligation
+    due or overdue, a follow-up due; who, why (rule and ``file:line:col``), since when and how late."""
+
+    model_config = _FROZEN
+
+    kind: AgendaKind
+    name: str
+    rule: str
+    state: str
+    who: tuple[str, ...]
+    location: str | None
+    since: AwareDatetime | None
+    due_at: AwareDatetime | None
+    late_by: dt.timedelta | None
+
+
 class Escalation(Part):
     """An escalation rule: when it falls due and, given ``now``, whether it is due now.
 
-    ``inactive``: its condition does not hold for this record; ``due``: the condition holds and
-    ``now >= due_at``; ``pending``: otherwise (also whenever ``now`` was not given).
+    ``inactive``: its condition does not hold for this record (or it is timed from a clock that was met
+    before it fell due); ``done``: the record's history shows it done (an entry naming its rule);
+    ``due``: the condition holds and ``now >= due_at``; ``pending``: otherwise (also whenever ``now``
+    was not given).
     """
 
     model_config = _FROZEN
@@ -211,7 +271,12 @@ class FollowUpPlan(Part):
 
 
 class Obligation(Part):
-    """A named action that applies, who does it and by when (or until when a record is kept)."""
+    """A named action that applies, who does it and by when (or until when a record is kept).
+
+    ``status``: ``done`` when the history shows it discharged (an entry naming its rule); else, given
+    ``now``, ``overdue`` once a timed obligation's ``due_at`` has passed, ``due`` for one due at receipt
+    (``immediately``), and ``pending`` otherwise (also whenever ``now`` was not given).
+    """
 
     model_config = _FROZEN
 
@@ -221,6 +286,7 @@ class Obligation(Part):
     by: tuple[str, ...]
     due_at: AwareDatetime | None
     retain_until: AwareDatetime | None
+    status: ObligationStatus
 
 
 class Problem(Part):
@@ -244,6 +310,7 @@ class Problem(Part):
     message: str
 
 
+_AGENDA_KINDS = ("clock", "escalation", "obligation", "follow_up")
 _NO_DATA = re.compile(r"no holiday data for (\d+)")
 _WHAT = {"deadline": "clock", "escalation": "escalation", "follow_up": "follow-up", "obligation": "obligation"}
 
@@ -308,14 +375,111 @@ class Decision(Part):
     obligations: tuple[Obligation, ...]
     trace: tuple[TraceEntry, ...]
     problems: tuple[Problem, ...]
+    clocks: tuple[ClockStatus, ...]
 
     @model_validator(mode="before")
     @classmethod
     def _complete_by_default(cls, data: Any) -> Any:
-        """JSON written before decisions could be incomplete has no ``problems``: it was complete."""
-        if isinstance(data, dict) and "problems" not in data:
-            return {**data, "problems": ()}
+        """JSON written before decisions could be incomplete has no ``problems``: it was complete; JSON written
+        before clocks had a state has no ``clocks``."""
+        if isinstance(data, dict) and ("problems" not in data or "clocks" not in data):
+            return {"problems": (), "clocks": (), **data}
         return data
+
+    # -- in time
+    def clock(self, name: str) -> ClockStatus | None:
+        """The state at ``evaluated_at`` of a clock's latest cycle; None without ``now`` or for an unset clock.
+
+        A clock that declares no life (no pause, stop, restart or warning, no status start, not ruled by the
+        level) has a state read from its due time alone: ``not_started`` while it has none, ``running`` until
+        ``due_at``, then ``breached``; its measures are None, its wall times are given.
+        """
+        found = None
+        for c in self.clocks:
+            if c.clock == name:
+                found = c
+        if found is not None or self.evaluated_at is None:
+            return found
+        d = next((d for d in self.deadlines if d.clock == name), None)
+        if d is None:
+            return None
+        now, due = self.evaluated_at, d.due_at
+        state = "not_started" if due is None else "breached" if now >= due else "running"
+        return ClockStatus(clock=name, rule=d.rule, cycle=0, state=state, started_at=None, due_at=due, met_at=None,
+                           paused_since=None, warn_at=None, elapsed=None, paused=None, remaining=None,
+                           remaining_wall=None if due is None else due - now,
+                           location=self._location(d.rule))  # fmt: skip
+
+    def _location(self, rule: str) -> str | None:
+        return next((t.location for t in self.trace if t.rule == rule), None)
+
+    @property
+    def agenda(self) -> tuple[AgendaItem, ...]:
+        """What must happen at ``evaluated_at`` or soon, most urgent first: late items (a breached clock, an
+        overdue obligation, an escalation or follow-up past its time), the longest late first; then those at
+        risk, the soonest due first. Empty without ``now``. Done escalations and obligations are not on it."""
+        now = self.evaluated_at
+        if now is None:
+            return ()
+        items: list[AgendaItem] = []
+        for d in self.deadlines:
+            c = self.clock(d.clock)
+            if c is not None and c.state in ("breached", "at_risk") and c.met_at is None:
+                since = c.due_at if c.state == "breached" else c.warn_at
+                items.append(AgendaItem(kind="clock", name=c.clock, rule=c.rule, state=c.state,
+                                        who=(self.owner,) if self.owner else (), location=c.location, since=since,
+                                        due_at=c.due_at, late_by=c.late_by))  # fmt: skip
+        for e in self.escalations:
+            if e.status == "due":
+                items.append(AgendaItem(kind="escalation", name=e.rule, rule=e.rule, state="due", who=e.targets,
+                                        location=self._location(e.rule), since=e.due_at, due_at=e.due_at,
+                                        late_by=now - e.due_at if e.due_at is not None else None))  # fmt: skip
+        for o in self.obligations:
+            if o.status in ("due", "overdue"):
+                late = now - o.due_at if o.status == "overdue" and o.due_at is not None else None
+                items.append(AgendaItem(kind="obligation", name=o.rule, rule=o.rule, state=o.status, who=o.by,
+                                        location=self._location(o.rule), since=o.due_at, due_at=o.due_at,
+                                        late_by=late))  # fmt: skip
+        f = self.follow_up
+        if f.status == "required" and f.due_at is not None and f.attempts == 0 and f.rule is not None:
+            late = now - f.due_at if now > f.due_at else None
+            items.append(AgendaItem(kind="follow_up", name=f.rule, rule=f.rule,
+                                    state="overdue" if late is not None else "due", who=f.by,
+                                    location=self._location(f.rule), since=None, due_at=f.due_at,
+                                    late_by=late))  # fmt: skip
+
+        def urgency(item: AgendaItem):
+            late = item.late_by is not None and item.late_by > dt.timedelta(0)
+            far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+            return (0 if late else 1 if item.state != "at_risk" else 2,
+                    -(item.late_by or dt.timedelta(0)) if late else dt.timedelta(0),
+                    item.due_at or far, _AGENDA_KINDS.index(item.kind), item.name)  # fmt: skip
+
+        return tuple(sorted(items, key=urgency))
+
+    @property
+    def next_change_at(self) -> dt.datetime | None:
+        """The earliest instant after ``evaluated_at`` at which some state of this decision changes by the
+        passing of time alone (a clock falls due or reaches its warning, an escalation falls due, an obligation
+        becomes overdue), so that a host looks again then instead of polling; None when nothing will, or
+        without ``now``. A paused clock changes only when the history does."""
+        now = self.evaluated_at
+        if now is None:
+            return None
+        times: list[dt.datetime] = []
+        for d in self.deadlines:
+            c = self.clock(d.clock)
+            if c is not None and c.state in ("running", "at_risk"):
+                times.extend(t for t in (c.warn_at, c.due_at) if t is not None)
+            elif c is not None and c.state == "not_started" and c.started_at is not None:
+                times.append(c.started_at)
+        times.extend(e.due_at for e in self.escalations if e.status == "pending" and e.due_at is not None)
+        times.extend(o.due_at for o in self.obligations if o.status == "pending" and o.due_at is not None)
+        f = self.follow_up
+        if f.status == "required" and f.due_at is not None and f.attempts == 0:
+            times.append(f.due_at)
+        later = [t for t in times if t > now]
+        return min(later) if later else None
 
     # -- reading
     @property

@@ -16,6 +16,7 @@ from .. import ir
 from ..calendars import Calendar
 from ..calendars import calendar as make_calendar
 from ..errors import CalendarError, EvaluationError
+from . import lifecycle
 from .decision import (
     Amount,
     Deadline,
@@ -294,6 +295,8 @@ def interpret(
         clocks.setdefault(r.clock, []).append(r)
     resolved: dict[str, tuple[ir.DeadlineRule, dt.datetime | None] | None] = {}
     visiting: set[str] = set()
+    history = values.get("history") or ()
+    states: dict[str, tuple] = {}  # clock -> the states of its cycles at now (clocks with a life only)
 
     def clock(name: str) -> tuple[ir.DeadlineRule, dt.datetime | None] | None:
         if name in resolved:
@@ -304,7 +307,18 @@ def interpret(
         winner = next((r for r in clocks[name] if env.test(r.when)), None)
         result = None
         if winner is not None:
-            result = (winner, shift(anchor(winner.anchor), winner.duration, 1, winner.id))
+            plan = lifecycle.plan_for(winner, policy)
+            if plan is None:
+                start = anchor(winner.anchor)
+                if history and ir.mentions_level(winner.when):
+                    start = lifecycle.level_start(start, history, env.level)
+                result = (winner, shift(start, winner.duration, 1, winner.id))
+            else:
+                due, states[name] = lifecycle.run(
+                    plan, calendar, lambda s, w=winner: shift(s, w.duration, 1, w.id),
+                    None if plan.start_status else anchor(winner.anchor), values, env.level, now,
+                    lambda exc, w=winner: failed.__setitem__(w.id, exc))  # fmt: skip
+                result = (winner, due)
             if (p := problem("deadline", name, winner, winner.anchor)) is not None:
                 undecided[name] = p
         visiting.discard(name)
@@ -360,6 +374,10 @@ def interpret(
         due = timing_due(r.timing, r, "escalation")
         if not active:
             status = "inactive"
+        elif history and lifecycle.done(history, r.id, now):
+            status = "done"
+        elif r.timing.anchor in states and lifecycle.met_before(states[r.timing.anchor], due):
+            status = "inactive"
         elif now is not None and due is not None and now >= due:
             status = "due"
         else:
@@ -393,8 +411,10 @@ def interpret(
             retain = shift(
                 resolved_at if isinstance(resolved_at, dt.datetime) else None, r.timing.duration, 1, r.id
             )
+        due = timing_due(r.timing, r, "obligation")
+        status = lifecycle.obligation_status(r.timing.kind, due, now, bool(history) and lifecycle.done(history, r.id, now))
         obligations.append(Obligation(rule=r.id, action=r.action, label=r.label, by=resolve(r.by),
-                                      due_at=timing_due(r.timing, r, "obligation"), retain_until=retain))  # fmt: skip
+                                      due_at=due, retain_until=retain, status=status))  # fmt: skip
 
     found = tuple(undecided[name] for name in clocks if name in undecided) + tuple(problems)
     if strict and found:
@@ -416,6 +436,7 @@ def interpret(
         obligations=tuple(obligations),
         trace=tuple(sorted(trace, key=lambda t: _BLOCKS.index(t.block))),
         problems=found,
+        clocks=tuple(c for name in clocks for c in states.get(name, ())),
     )
 
 

@@ -20,16 +20,21 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from .. import ir
 from ..errors import RecordError
-from ..fields import DERIVED_FIELDS, FOLLOW_UPS, STANDARD_FIELDS
+from ..fields import DERIVED_FIELDS, FOLLOW_UPS, HISTORY, STANDARD_FIELDS
 from .decision import Amount
 
 __all__ = [
     "DERIVED_FIELDS",
     "FOLLOW_UPS",
+    "HISTORY",
     "STANDARD_FIELDS",
     "ComplaintRecord",
     "FollowUpEntry",
     "FollowUpRecord",
+    "HistoryEntry",
+    "HistoryRecord",
+    "Timeline",
+    "timeline_for",
     "coerce",
     "make_coercer",
     "schema_for",
@@ -49,6 +54,18 @@ class FollowUpEntry(BaseModel):
     at: AwareDatetime
     method: str | None = None
     satisfied: bool | None = None
+
+
+class HistoryEntry(BaseModel):
+    """One entry of the complaint's timeline: a status change, a level change, or an action done for a rule."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime
+    status: str | None = None
+    level: str | None = None
+    rule: str | None = None
+    action: str | None = None
 
 
 class ComplaintRecord(BaseModel):
@@ -72,6 +89,7 @@ class ComplaintRecord(BaseModel):
     first_contact_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     follow_ups: tuple[FollowUpEntry, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
 
     @field_validator("claimed_amount", mode="before")
     @classmethod
@@ -122,6 +140,32 @@ class FollowUpRecord(NamedTuple):
     at: dt.datetime
     method: str | None
     satisfied: bool | None
+
+
+class HistoryRecord(NamedTuple):
+    """A coerced history entry: exactly one of ``status``, ``level`` and ``rule`` is set (``action`` only says,
+    for a rule, what was done: ``sent``, ``called``...)."""
+
+    at: dt.datetime
+    status: str | None = None
+    level: str | None = None
+    rule: str | None = None
+    action: str | None = None
+
+
+class Timeline(NamedTuple):
+    """What a policy lets a record's history name: its statuses, its levels, its rule ids."""
+
+    statuses: tuple[str, ...]
+    levels: tuple[str, ...]
+    rules: tuple[str, ...]
+
+
+def timeline_for(policy: ir.Policy) -> Timeline:
+    """The statuses, levels and rule ids a history may name under ``policy``."""
+    levels = tuple(n.id for n in policy.levels) or ir.LEVEL_NAMES
+    rules = tuple(r.id for r in ir.all_rules(policy))
+    return Timeline(tuple(n.id for n in policy.statuses), levels, rules)
 
 
 _TRUE = frozenset({"true", "yes", "y", "1", "t"})
@@ -456,6 +500,94 @@ def _follow_ups(value: Any, problems: list[tuple[str, str]]) -> tuple[FollowUpRe
     return tuple(entries)
 
 
+_KINDS = ("status", "level", "rule")
+
+
+def _history(value: Any, timeline: Timeline | None, problems: list[tuple[str, str]]) -> tuple[HistoryRecord, ...]:
+    """The record's timeline, checked against the policy's statuses, levels and rules, oldest first."""
+    if isinstance(value, (str, bytes)):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except (ValueError, RecursionError):
+            problems.append((HISTORY, "expected a JSON list of history entries"))
+            return ()
+    if not isinstance(value, (list, tuple)):
+        problems.append((HISTORY, f"expected a list of {{at, status | level | rule}}, got {_show(value)}"))
+        return ()
+    entries: list[HistoryRecord] = []
+    last: tuple[int, dt.datetime] | None = None
+    known = None if timeline is None else {"status": frozenset(timeline.statuses),
+                                           "level": frozenset(timeline.levels), "rule": frozenset(timeline.rules)}
+    for i, raw in enumerate(value):
+        if type(raw) is dict and len(raw) == 2:  # the common case: {at, status|level|rule}, typed and known
+            at = raw.get("at")
+            if type(at) is dt.datetime and at.utcoffset() is not None and (last is None or at >= last[1]):
+                for kind in _KINDS:
+                    name = raw.get(kind)
+                    if type(name) is str and (known is None or name in known[kind]):
+                        last = (i, at)
+                        entries.append(HistoryRecord(at, **{kind: name}))
+                        break
+                else:
+                    kind = None
+                if kind is not None:
+                    continue
+        where = f"{HISTORY}[{i}]"
+        item = raw._asdict() if isinstance(raw, HistoryRecord) else _as_mapping(raw)
+        if item is None:
+            problems.append((where, f"expected {{at, status | level | rule}}, got {_show(raw)}"))
+            continue
+        try:
+            unknown = sorted(str(k) for k in item if k not in ("at", "action", *_KINDS))
+            given = {k: item.get(k) for k in ("at", "action", *_KINDS)}
+        except Exception as exc:  # noqa: BLE001 — a host mapping that misbehaves is bad input
+            problems.append((where, f"cannot read the entry: {type(exc).__name__}"))
+            continue
+        if unknown:
+            problems.append((f"{where}.{unknown[0]}", "unknown key; an entry has at, status, level, rule, action"))
+            continue
+        at = given["at"]
+        if at is None or (isinstance(at, str) and not at.strip()):
+            problems.append((f"{where}.at", "required"))
+            continue
+        try:
+            at = _datetime(at)
+        except _Bad as exc:
+            problems.append((f"{where}.at", str(exc)))
+            continue
+        kinds = [k for k in _KINDS if given[k] is not None and not (isinstance(given[k], str) and not given[k].strip())]
+        if len(kinds) != 1:
+            text = "give one of status, level, rule" if not kinds else f"give one of {', '.join(kinds)}, not both"
+            problems.append((where, text))
+            continue
+        kind = kinds[0]
+        name = given[kind]
+        if not isinstance(name, str):
+            problems.append((f"{where}.{kind}", f"expected a name, got {_show(name)}"))
+            continue
+        name = name.strip()
+        known = None if timeline is None else getattr(timeline, {"status": "statuses", "level": "levels",
+                                                                 "rule": "rules"}[kind])  # fmt: skip
+        if known is not None and name not in known:
+            what = {"status": "status", "level": "level", "rule": "rule of the policy"}[kind]
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else (
+                f"; expected one of {', '.join(known)}" if known else "; the policy declares none")
+            problems.append((f"{where}.{kind}", f"unknown {what} {name!r}{hint}"))
+            continue
+        action = given["action"]
+        if action is not None and (kind != "rule" or not isinstance(action, str)):
+            problems.append((f"{where}.action", "an action is text, and only with a rule"))
+            continue
+        if last is not None and at < last[1]:
+            problems.append((f"{where}.at", f"{at.isoformat()} is before {HISTORY}[{last[0]}] "
+                             f"({last[1].isoformat()}): list the history oldest first"))  # fmt: skip
+            continue
+        last = (i, at)
+        entries.append(HistoryRecord(at, **{kind: name}, action=action.strip() or None if action else None))
+    return tuple(entries)
+
+
 # ---------------------------------------------------------------------------- coercion
 
 
@@ -505,8 +637,10 @@ class _Field(NamedTuple):
     required: bool
 
 
-def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[str | None, dict[str, Any]]]:
-    """A fast ``raw -> (record_id, values)`` for one schema; see :func:`coerce`."""
+def make_coercer(schema: Mapping[str, ir.FieldDecl], timeline: Timeline | None = None,
+                 ) -> Callable[[Any], tuple[str | None, dict[str, Any]]]:  # fmt: skip
+    """A fast ``raw -> (record_id, values)`` for one schema; see :func:`coerce`. ``timeline`` names what a
+    record's ``history`` may show (without it, any name)."""
     derived = {d.name for d in DERIVED_FIELDS}
     plan = tuple(
         _Field(d.name, _converter(d), d.default, d.required) for d in schema.values() if d.name not in derived
@@ -613,6 +747,8 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
             values = convert_dict(mapping, problems)
         else:
             values = convert_mapping(mapping, problems)
+        story = mapping.get(HISTORY)
+        values[HISTORY] = _history(story, timeline, problems) if story else ()
         given = mapping.get(FOLLOW_UPS)
         if not given:  # none yet: the derived fields keep their defaults (0 follow-ups, no time, no rating)
             if problems:
@@ -632,10 +768,11 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl]) -> Callable[[Any], tuple[st
     return coerce_one
 
 
-def coerce(schema: Mapping[str, ir.FieldDecl], raw: Any) -> tuple[str | None, dict[str, Any]]:
+def coerce(schema: Mapping[str, ir.FieldDecl], raw: Any,
+           timeline: Timeline | None = None) -> tuple[str | None, dict[str, Any]]:  # fmt: skip
     """Typed values of a raw record (dict, JSON text/bytes, pydantic model or dataclass) for a schema.
 
     Strings become the declared types, defaults fill missing fields, unknown keys are dropped, and the
     derived fields are computed. Raises :class:`RecordError` naming every bad field at once.
     """
-    return make_coercer(schema)(raw)
+    return make_coercer(schema, timeline)(raw)

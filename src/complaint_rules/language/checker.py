@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from .. import ir, limits
 from ..errors import CalendarError, Diagnostic
-from ..fields import DERIVED_FIELDS, FOLLOW_UPS
+from ..fields import DERIVED_FIELDS, FOLLOW_UPS, HISTORY
 from ..span import Span, locate
 from ..span import after as _after
 from ..span import head as _head
@@ -116,6 +116,7 @@ class _Checker:
         self.clocks = list(dict.fromkeys(r.clock for r in policy.deadlines))
         self.options = [o.id for o in policy.compensate.options] if policy.compensate else []
         self.rule_ids = [r.id for r in ir.all_rules(policy)]
+        self.statuses = [st.id for st in policy.statuses]
 
     def add(self, kind: str, message: str, span: Span | None) -> None:
         self.diagnostics.append(Diagnostic(kind, message, span or self.policy.span))
@@ -265,6 +266,12 @@ class _Checker:
         p = self.policy
         _dupes(self, p.units, lambda u: u.id, "unit")
         _dupes(self, p.levels, lambda lv: lv.id, "level")
+        _dupes(self, p.statuses, lambda st: st.id, "status")
+        for st in p.statuses:
+            taken = "a record field" if st.id in self.fields else "a clock" if st.id in self.clocks else None
+            if taken is not None:
+                self.add("name", f"status '{st.id}' is also {taken}; a clock's anchor or stop would be ambiguous",
+                         locate(st.span, st.id))
         for lv in p.levels:
             if lv.id not in ir.LEVEL_NAMES:
                 close = difflib.get_close_matches(lv.id, ir.LEVEL_NAMES, n=1)
@@ -326,10 +333,42 @@ class _Checker:
         for rule in self.policy.deadlines:
             if rule.when is not None:
                 self.cond(rule.when, rule.span)
-            self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b")
+            if rule.anchor not in self.statuses:  # a clock may start when the history first shows a status
+                self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b")
+            self.life(rule)
             if rule.anchor in self.clocks:
                 edges.setdefault(rule.clock, []).append((rule.anchor, rule))
         self.cycles(edges)
+
+    def status(self, name: str, span: Span | None, what: str, after: str | None = None) -> None:
+        if name not in self.statuses:
+            declared = f"{suggest(name, self.statuses)}" if self.statuses else "; the policy declares no 'statuses'"
+            self.add("name", f"unknown status '{name}' in {what}{declared}", locate(span, name, after))
+
+    def life(self, rule: ir.DeadlineRule) -> None:
+        """A clock's pause statuses, what stops it, what restarts it: each declared, and a way to stop."""
+        life, what = rule.life, f"deadline '{rule.clock}'"
+        for name in life.pause:
+            self.status(name, rule.span, f"{what} (pause while)", after=r"\bwhile\b")
+        for name in life.stop:
+            decl = self.fields.get(name)
+            if name in self.statuses or name in self.rule_ids or (decl is not None and decl.type.kind == "datetime"):
+                continue
+            choices = [*self.statuses, *self.rule_ids, *(f for f, d in self.fields.items() if d.type.kind == "datetime")]
+            self.add("name", f"unknown '{name}' in {what} (stop at): expected a datetime field, a status or a rule "
+                     f"id{suggest(name, choices)}", locate(rule.span, name, r"\bstop at\b"))
+        if life.restart is not None:
+            self.status(life.restart, rule.span, f"{what} (restart on)", after=r"\brestart on\b")
+            if not life.stop:
+                self.add("structure", f"{what} restarts on '{life.restart}' but can never stop: add 'stop at' a "
+                         "field, status or action", locate(rule.span, "restart"))
+        if life.pause and not life.stop and rule.anchor in self.statuses:
+            self.add("structure", f"{what} starts at status '{rule.anchor}' and pauses, but can never stop: add "
+                     "'stop at' a field, status or action", locate(rule.span, "pause"))
+        both = set(life.pause) & set(life.stop)
+        if both:
+            name = sorted(both)[0]
+            self.add("structure", f"{what} both pauses and stops at status '{name}'", locate(rule.span, name))
 
     def cycles(self, edges: dict[str, list[tuple[str, ir.DeadlineRule]]]) -> None:
         """Report each cycle of clocks once, at the rule that closes it."""
@@ -590,6 +629,9 @@ class _Checker:
                 if a.name == FOLLOW_UPS:
                     self.follow_ups_given(a)
                     continue
+                if a.name == HISTORY:
+                    self.history_given(a)
+                    continue
                 decl = self.fields.get(a.name)
                 where = locate(a.span, a.name)
                 if decl is None or a.name == LEVEL:
@@ -620,6 +662,27 @@ class _Checker:
                 elif not isinstance(value, kinds[key]) or (kinds[key] is str and isinstance(value, bool)):
                     self.add("type", f"'{key}' of follow-up {i + 1} must be a {kinds[key].__name__}, "
                              f"not {_show(value)}", where)
+
+    def history_given(self, a: ir.Assignment) -> None:
+        """``history: [{at: ..., status: waiting_customer}, {at: ..., rule: tell_gm}]`` in a test's ``given``."""
+        where = _after(a.span, ":")
+        if not isinstance(a.value, tuple):
+            self.add("type", f"bad value for '{HISTORY}': expected a list of {{at, status | level | rule}}", where)
+            return
+        known = {"status": self.statuses, "level": self.level_ids, "rule": self.rule_ids}
+        for i, entry in enumerate(a.value):
+            keys = dict(entry.fields)
+            if not isinstance(keys.get("at"), dt.datetime):
+                self.add("type", f"history entry {i + 1} in 'given' needs 'at' (a datetime)", where)
+            for key, value in entry.fields:
+                if key in ("at", "action"):
+                    continue
+                if key not in known:
+                    self.add("name", f"unknown key '{key}' in history entry {i + 1}"
+                             f"{suggest(key, ['at', *known, 'action'])}", where)
+                elif value not in known[key]:
+                    self.add("name", f"unknown {key} '{value}' in history entry {i + 1}{suggest(str(value), known[key])}",
+                             locate(a.span, str(value)))
 
     def expectation(self, x: ir.Expectation) -> None:
         value, key, at_value = x.value, x.key, _after(x.span, ":")

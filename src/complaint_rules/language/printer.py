@@ -61,7 +61,7 @@ def print_policy(policy: ir.Policy) -> str:
             comma = "," if following is not None and following.name in _keywords() else ""
             out.append(INDENT + _field(f) + comma)
         _close("record", slots, out)
-    for keyword, items in (("units", policy.units), ("levels", policy.levels)):
+    for keyword, items in (("units", policy.units), ("levels", policy.levels), ("statuses", policy.statuses)):
         if _open(keyword, items, slots, out):
             _named(items, 1, out)
             _close(keyword, slots, out)
@@ -91,7 +91,7 @@ def print_policy(policy: ir.Policy) -> str:
         out.append("}")
     if _open("deadlines", policy.deadlines, slots, out):
         for r in policy.deadlines:
-            _rule(r, f"{r.clock} = {duration(r.duration)} after {r.anchor}{_when(r.when)}", out)
+            _rule(r, f"{r.clock} = {duration(r.duration)} after {r.anchor}{_when(r.when)}{life(r.life)}", out)
         _close("deadlines", slots, out)
     if _open("escalate", policy.escalate, slots, out):
         for r in policy.escalate:
@@ -337,6 +337,25 @@ def duration(d: ir.Duration) -> str:
     if d.amount == 1:
         unit = unit[:-1]
     return f"{d.amount} {unit}"
+
+
+def life(x: ir.ClockLife) -> str:
+    """`` pause while {..} stop at .. restart on .. warn ..``: a clock's life after its condition ('' for none)."""
+    parts = []
+    if x.pause:
+        parts.append(f"pause while {_set(frozenset(x.pause))}")
+    if x.stop:
+        parts.append(f"stop at {', '.join(x.stop)}")
+    if x.restart is not None:
+        parts.append(f"restart on {x.restart}")
+    if x.warn is not None:
+        parts.append(warn(x.warn))
+    return "".join(" " + p for p in parts)
+
+
+def warn(w: ir.Duration | ir.Percent) -> str:
+    """``warn at 75%`` or ``warn 1 day before``."""
+    return f"warn at {w}" if isinstance(w, ir.Percent) else f"warn {duration(w)} before"
 
 
 def timing(t: ir.Timing) -> str:

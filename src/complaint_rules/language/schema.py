@@ -202,6 +202,7 @@ def json_schema() -> dict:
             **_ref("labelled"),
             "description": "levels used, ascending severity: " + ", ".join(ir.LEVEL_NAMES),
         },
+        "statuses": {**_ref("labelled"), "description": "statuses a complaint's history may show"},
         "classify": _obj(
             {
                 "hit": {"enum": hit["classify"]},
@@ -224,6 +225,11 @@ def json_schema() -> dict:
                 within=_ref("duration"),
                 after=_ref("name"),
                 when=when,
+                pause={**_ref("names"), "description": "statuses during which the clock does not run"},
+                stop={**_ref("names"), "description": "datetime fields, statuses or rule ids that meet the clock"},
+                restart={**_ref("name"), "description": "the status that starts a new cycle (a reopening)"},
+                warn={"type": "string", "pattern": r"^\s*(at\s+\d+(\.\d+)?%|.+\s+before)\s*$",
+                      "description": "'at 75%' (of the clock's length) or '1 day before' (its due time)"},
             )
         ),
         "escalate": _list(

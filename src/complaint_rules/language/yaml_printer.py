@@ -15,7 +15,7 @@ import yaml as pyyaml
 from .. import ir
 from ..errors import PolicyError
 from .frontend import dsl
-from .printer import duration, expr, timing, value
+from .printer import duration, expr, timing, value, warn
 
 _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
@@ -127,7 +127,7 @@ def _policy(p: ir.Policy) -> list:
         out.append(("drop", _names(d.id for d in p.drops)))
     if p.record:
         out.append(("record", _map([(f.name, _field(f)) for f in p.record])))
-    for key, items in (("units", p.units), ("levels", p.levels)):
+    for key, items in (("units", p.units), ("levels", p.levels), ("statuses", p.statuses)):
         if items:
             out.append((key, _named(items)))
     if p.classify is not None:
@@ -167,6 +167,7 @@ def _policy(p: ir.Policy) -> list:
                         ("within", _dsl(duration(r.duration))),
                         ("after", _quoted(r.anchor)),
                         *_when(r.when),
+                        *_life(r.life),
                     ],
                 ),
             )
@@ -266,6 +267,20 @@ def _rules(rules, body) -> pyyaml.SequenceNode:
             pairs.append(("note", _text(r.note)))
         items.append(_map(pairs))
     return _seq(items, flow=False)
+
+
+def _life(x: ir.ClockLife) -> list:
+    """A clock's ``pause``, ``stop``, ``restart`` and ``warn`` keys (none for a clock that only runs)."""
+    out: list = []
+    if x.pause:
+        out.append(("pause", _names(sorted(x.pause))))
+    if x.stop:
+        out.append(("stop", _names(x.stop)))
+    if x.restart is not None:
+        out.append(("restart", _quoted(x.restart)))
+    if x.warn is not None:
+        out.append(("warn", _dsl(warn(x.warn)[len("warn "):])))
+    return out
 
 
 def _when(e: ir.Expr | None) -> list:

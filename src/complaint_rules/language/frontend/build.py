@@ -279,6 +279,9 @@ class Builder(Transformer):
     def levels(self, meta, children):
         return _Tagged("levels", tuple(children), self.span(meta))
 
+    def statuses(self, meta, children):
+        return _Tagged("statuses", tuple(children), self.span(meta))
+
     # -- rule pieces
     def rule_head(self, meta, children):
         position = children[1] if len(children) > 1 else None
@@ -351,13 +354,47 @@ class Builder(Transformer):
     def deadline_rule(self, meta, children):
         names = [c for c in children if isinstance(c, Token) and c.type == "NAME"]
         duration = next(c for c in children if isinstance(c, ir.Duration))
+        parts: dict = {}
+        spans = [c.span for c in children if isinstance(c, _Tagged) and c.tag.startswith("life.")]
+        for c in children:
+            if isinstance(c, _Tagged) and c.tag.startswith("life."):
+                key = c.tag[5:]
+                if key in parts:
+                    self.error(f"'{key}' is given twice for this clock", c.span)
+                parts[key] = c.value
+        life = ir.ClockLife(**parts, span=spans[0] if spans else None) if parts else ir.NO_LIFE
         return ir.DeadlineRule(
             clock=str(names[0]),
             duration=duration,
             anchor=str(names[1]),
             when=_tagval(children, "when"),
+            life=life,
             **self._rule_common(meta, children),
         )
+
+    def life_pause(self, meta, children):
+        return _Tagged("life.pause", tuple(sorted(children[0].value)), self.span(meta))
+
+    def life_stop(self, meta, children):
+        return _Tagged("life.stop", tuple(dict.fromkeys(str(c) for c in children)), self.span(meta))
+
+    def life_restart(self, meta, children):
+        return _Tagged("life.restart", str(children[0]), self.span(meta))
+
+    def life_warn(self, meta, children):
+        return _Tagged("life.warn", children[0], self.span(meta))
+
+    def warn_at(self, meta, children):
+        pct = self._percent(children[0])
+        if not 0 < pct.value < 100:
+            self.error(f"'warn at' takes a share of the clock's length between 0% and 100%, not {pct}", self.span(meta))
+        return pct
+
+    def warn_before(self, meta, children):
+        duration = children[0]
+        if duration.amount <= 0:
+            self.error(f"'warn ... before' takes a length of time greater than zero, not {duration}", self.span(meta))
+        return duration
 
     def escalate(self, meta, children):
         return _Tagged("escalate", tuple(children), self.span(meta))

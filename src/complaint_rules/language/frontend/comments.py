@@ -19,7 +19,7 @@ header settings, ``otherwise`` of classify and route, ``until satisfied``, ``amo
 under the name the printer looks up (``NAME}`` is the end of that block, before its ``}``; i and j count
 from 0):
 
-    extends; record, record}, units, units}, levels, levels}, deadlines, deadlines}, escalate, escalate},
+    extends; record, record}, units, units}, levels, levels}, statuses, statuses}, deadlines, deadlines}, escalate, escalate},
     obligations, obligations}, invariants, invariants}; header.SETTING; classify.otherwise, route.otherwise;
     follow_up.until; compensate.amount, compensate.options, compensate.options}, compensate.authority,
     compensate.authority}, compensate.authority.i; test.i.given, test.i.now, test.i.expect, test.i.expect},
@@ -58,7 +58,7 @@ _CARRIERS = (
 # Blocks with a node of their own: comments above them go to ``comments``, at their end to ``trailing``.
 _BLOCKS = (ir.Header, ir.Classify, ir.Route, ir.Compensate, ir.FollowUp, ir.TestCase)
 # Top-level blocks held as tuples of the policy: their comments go to comment slots named after them.
-TUPLE_BLOCKS = ("record", "units", "levels", "deadlines", "escalate", "obligations", "invariants")
+TUPLE_BLOCKS = ("record", "units", "levels", "statuses", "deadlines", "escalate", "obligations", "invariants")
 HEADER_SETTINGS = ("title", "version", "effective", "currency", "calendar", "hours", "timezone", "holidays",
                    "workdays")
 _SKIP_FIELDS = ("span", "comments", "trailing", "comment_slots", "when")

@@ -15,7 +15,7 @@ from ...errors import PolicyError, PolicySyntaxError
 from ...span import Source, Span
 from .build import Builder, Shift, invariant_forms, unquote  # noqa: F401  (invariant_forms is part of this module's API)
 
-FRAGMENTS = ("cond", "value", "timing", "duration", "due")
+FRAGMENTS = ("cond", "value", "timing", "duration", "due", "warning")
 
 
 # Friendly names for terminals in "expected ..." messages.

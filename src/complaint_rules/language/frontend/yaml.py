@@ -41,6 +41,7 @@ TOP_KEYS = (
     "record",
     "units",
     "levels",
+    "statuses",
     "classify",
     "route",
     "deadlines",
@@ -70,7 +71,7 @@ CLASSIFY_KEYS = ("hit", "rules", "otherwise")
 RULE_COMMON = ("id", "position", "note")
 CLASSIFY_RULE_KEYS = (*RULE_COMMON, "when", "level")
 ROUTE_RULE_KEYS = (*RULE_COMMON, "when", "to")
-DEADLINE_KEYS = (*RULE_COMMON, "clock", "within", "after", "when")
+DEADLINE_KEYS = (*RULE_COMMON, "clock", "within", "after", "when", "pause", "stop", "restart", "warn")
 ESCALATION_KEYS = (*RULE_COMMON, "action", "targets", "timing", "when")
 COMPENSATE_KEYS = ("amount", "options", "authority", "tiers", "rules")
 TIER_KEYS = ("level", "cap", "by")
@@ -216,7 +217,7 @@ class _Reader(_Nodes):
             )
         if "record" in keys:
             kw["record"] = self.record(keys["record"])
-        for block in ("units", "levels"):
+        for block in ("units", "levels", "statuses"):
             if block in keys:
                 kw[block] = self.named(keys[block], f"'{block}'")
         for block in ("classify", "route", "compensate", "follow_up"):
@@ -493,9 +494,30 @@ class _Reader(_Nodes):
             self.name(keys["after"], "'after' (a datetime field or a clock)") if "after" in keys else None
         )
         when = self.when(keys)
-        if None in (common, clock, duration, anchor) or ("when" in keys and when is None):
+        life = self.life(keys)
+        if None in (common, clock, duration, anchor, life) or ("when" in keys and when is None):
             return None
-        return ir.DeadlineRule(clock=clock, duration=duration, anchor=anchor, when=when, **common)
+        return ir.DeadlineRule(clock=clock, duration=duration, anchor=anchor, when=when, life=life, **common)
+
+    def life(self, keys) -> ir.ClockLife | None:
+        """A deadline rule's ``pause``, ``stop``, ``restart`` and ``warn`` keys; None when one is wrong."""
+        parts: dict = {}
+        before = len(self.diagnostics)
+        if "pause" in keys:
+            parts["pause"] = tuple(sorted(set(self.names(keys["pause"], "'pause' (statuses)", at_least_one=True))))
+        if "stop" in keys:
+            parts["stop"] = tuple(dict.fromkeys(self.names(keys["stop"], "'stop' (fields, statuses or rules)",
+                                                           at_least_one=True)))  # fmt: skip
+        if "restart" in keys:
+            parts["restart"] = self.name(keys["restart"], "'restart' (a status)")
+        if "warn" in keys:
+            parts["warn"] = self.fragment(keys["warn"], "warning", "'warn' ('at 75%' or '1 day before')")
+        if len(self.diagnostics) != before or None in parts.values():
+            return None
+        if not parts:
+            return ir.NO_LIFE
+        span = self.span(next(keys[k] for k in ("pause", "stop", "restart", "warn") if k in keys))
+        return ir.ClockLife(**parts, span=span)
 
     def escalation(self, node) -> ir.EscalationRule | None:
         keys = self.keys(
