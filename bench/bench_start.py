@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         runs = cases(args.policy, scratch)
         times: dict[str, list[float]] = {name: [] for name, *_ in runs}
+        cpu: dict[str, list[float]] = {name: [] for name, *_ in runs}
         # One warm-up run of check fills the user's parser cache, as any first run after installing does.
         subprocess.run(runs[3][1], capture_output=True, check=False)
         for _ in range(args.rounds):
@@ -56,18 +58,23 @@ def main(argv: list[str] | None = None) -> int:
                     for f in Path(scratch).iterdir():
                         f.unlink()
                 env = {**os.environ, **extra}
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 done = subprocess.run(command, capture_output=True, env=env, check=False)
                 times[name].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
                 if done.returncode not in (0, 1):
                     print(f"{name}: exit {done.returncode}: {done.stderr.decode()[-500:]}")
                     return 1
-    print(f"fresh processes, {args.rounds} rounds, cases taking turns; wall seconds min / median / max")
+    print(f"fresh processes, {args.rounds} rounds, cases taking turns; wall seconds min / median / max, and the "
+          "CPU seconds (user + system) of the process at the median")
     print(f"policy {os.path.relpath(args.policy, ROOT)}")
     missed = False
     for name, *_ in runs:
         t = times[name]
-        line = f"{name:50} {min(t):6.3f} / {statistics.median(t):6.3f} / {max(t):6.3f} s"
+        line = (f"{name:50} {min(t):6.3f} / {statistics.median(t):6.3f} / {max(t):6.3f} s"
+                f"  cpu {statistics.median(cpu[name]):6.3f} s")
         if name == "complaint-rules check FILE":
             miss = statistics.median(t) > TARGET_CHECK_S
             missed |= miss
