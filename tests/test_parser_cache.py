@@ -114,3 +114,33 @@ def test_processes_share_the_cache(tmp_path):
                            text=True, check=True) for _ in range(2)]
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout.split()[1] != "0"
     assert [p.name for p in tmp_path.iterdir()] == [dsl.parser_cache_path().name]
+
+
+def _comments_in(node) -> int:
+    """How many comments a node and everything below it hold."""
+    import dataclasses
+
+    if isinstance(node, tuple):
+        return sum(_comments_in(n) for n in node)
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return 0
+    total = 0
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if f.name in ("comments", "trailing", "comment_slots"):
+            total += len(value)
+        elif f.name != "span":
+            total += _comments_in(value)
+    return total
+
+
+@pytest.mark.parametrize("path", sorted((POLICY.parent.parent).rglob("*.policy")), ids=lambda p: p.name)
+def test_comments_are_attached_only_when_asked_for(path):
+    import complaint_rules
+
+    with_comments = complaint_rules.load(path)
+    without = complaint_rules.load(path, comments=False)
+    assert _comments_in(without.ir) == _comments_in(without.source) == 0
+    assert _comments_in(with_comments.source) > 0  # every bundled policy explains itself
+    assert without == with_comments and without.fingerprint == with_comments.fingerprint
+    assert without.ir == with_comments.ir  # what the compiler reads: the same program

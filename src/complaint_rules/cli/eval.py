@@ -168,7 +168,7 @@ def _progress(total: int | None, counter: CountingReader) -> Iterator:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    policy = load(args.policy, comments=False)  # comments are only for formatting
     policy.compiled  # noqa: B018 - compile once up front: a policy that cannot compile is one error, not one per row
     now = parse_now(args.now)
     mapping = ColumnMap.load(args.columns) if args.columns else None

@@ -38,7 +38,7 @@ def read_record(path: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..analysis.explain import explain  # here, not at the top: every command imports this module
 
-    policy = load(args.policy)
+    policy = load(args.policy, comments=False)  # comments are only for formatting
     now = parse_now(args.now)
     decision = policy.evaluate(read_record(args.record), now=now)
     sys.stdout.write(explain(policy, decision))

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     reports: list[Coverage] = []
     for path in files:
         try:
-            policy = load(path)
+            policy = load(path, comments=False)  # comments are only for formatting
         except PolicyError as exc:
             broken += 1
             print(exc.render(), file=sys.stderr)
