@@ -144,3 +144,13 @@ def test_comments_are_attached_only_when_asked_for(path):
     assert _comments_in(with_comments.source) > 0  # every bundled policy explains itself
     assert without == with_comments and without.fingerprint == with_comments.fingerprint
     assert without.ir == with_comments.ir  # what the compiler reads: the same program
+
+
+def test_check_imports_only_what_it_needs():
+    """``complaint-rules check FILE.policy`` starts without the test, YAML and terminal libraries."""
+    script = ("import sys, contextlib, io\nfrom complaint_rules.cli import main\n"
+              "with contextlib.redirect_stdout(io.StringIO()):\n    code = main(['check', sys.argv[1]])\n"
+              "heavy = {'pytest', 'hypothesis', 'yaml', 'rich', 'jsonschema'}\n"
+              "print(code, sorted({m.split('.')[0] for m in sys.modules} & heavy))")
+    done = subprocess.run([sys.executable, "-c", script, str(POLICY)], capture_output=True, text=True, check=True)
+    assert done.stdout.split(None, 1) == ["0", "[]\n"]
