@@ -208,7 +208,9 @@ class Packing:
         return pieces
 
     def search(self, start: int, negatives: list[int]) -> int | None:
-        """:func:`_search` on packed boxes: the same splits in the same order, so the same answer."""
+        """Depth-first from ``start``: split on the negative that cuts the fewest dimensions, keep the negatives
+        that still touch each piece; a piece no negative touches is the answer. The same splits in the same
+        order as the search over tuples it replaced (tests/test_regions.py), so the same answer."""
         low, guards = self.low, self.guards
         stack: list[tuple[int, list[int]]] = [(start, negatives)]
         while stack:
