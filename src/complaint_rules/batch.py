@@ -197,6 +197,16 @@ def _rid(record: dict[str, Any] | None) -> str | None:
 
 def read_jsonl(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[Row]:
     """Records from JSON lines; blank lines are skipped, every other line yields a Row."""
+    for number, lineno, raw in jsonl_lines(stream):
+        yield jsonl_row(number, lineno, raw, mapping)
+
+
+def jsonl_lines(stream: BinaryIO) -> Iterator[tuple[int, int, bytes]]:
+    """The non-blank lines of a JSON lines stream, each with its record number and line number, not parsed.
+
+    ``jsonl_row`` parses one; a worker process of ``run_batch(jobs=N)`` does, so the reading process only
+    splits lines.
+    """
     number = 0
     for lineno, raw in enumerate(stream, 1):
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
@@ -204,31 +214,30 @@ def read_jsonl(stream: BinaryIO, mapping: ColumnMap | None = None) -> Iterator[R
         if not raw.strip():
             continue
         number += 1
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Row(number, lineno, None, [(None, f"not UTF-8 text (byte {exc.start + 1})")])
-            continue
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except json.JSONDecodeError as exc:
-            yield Row(number, lineno, None, [(None, f"invalid JSON: {exc.msg} at column {exc.colno}")], _id_in(text))
-            continue
-        except ValueError as exc:  # e.g. an integer of more digits than int() converts
-            yield Row(number, lineno, None, [(None, f"invalid JSON: {exc}")], _id_in(text))
-            continue
-        except RecursionError:
-            yield Row(number, lineno, None, [(None, "invalid JSON: nested too deeply")], _id_in(text))
-            continue
-        if not isinstance(data, dict):
-            yield Row(number, lineno, None, [(None, f"a record is a JSON object, not {type(data).__name__}")])
-            continue
-        if mapping is not None:
-            data, problems = mapping.apply(data)
-            if problems:
-                yield Row(number, lineno, None, list(problems), _rid(data))
-                continue
-        yield Row(number, lineno, data, record_id=_rid(data))
+        yield number, lineno, raw
+
+
+def jsonl_row(number: int, lineno: int, raw: bytes, mapping: ColumnMap | None = None) -> Row:
+    """One line of JSON as a Row: its record, or the problem that keeps it from being one."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Row(number, lineno, None, [(None, f"not UTF-8 text (byte {exc.start + 1})")])
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        return Row(number, lineno, None, [(None, f"invalid JSON: {exc.msg} at column {exc.colno}")], _id_in(text))
+    except ValueError as exc:  # e.g. an integer of more digits than int() converts
+        return Row(number, lineno, None, [(None, f"invalid JSON: {exc}")], _id_in(text))
+    except RecursionError:
+        return Row(number, lineno, None, [(None, "invalid JSON: nested too deeply")], _id_in(text))
+    if not isinstance(data, dict):
+        return Row(number, lineno, None, [(None, f"a record is a JSON object, not {type(data).__name__}")])
+    if mapping is not None:
+        data, problems = mapping.apply(data)
+        if problems:
+            return Row(number, lineno, None, list(problems), _rid(data))
+    return Row(number, lineno, data, record_id=_rid(data))
 
 
 class ColumnMappingWarning(UserWarning):
@@ -457,7 +466,7 @@ class Interrupts:
 
 def run_batch(
     policy: Any,
-    rows: Iterable[Row],
+    rows: Iterable[Row | tuple[int, int, bytes]],
     out: IO[str],
     errors: IO[str],
     now: dt.datetime | None = None,
@@ -465,6 +474,8 @@ def run_batch(
     summary: BatchSummary | None = None,
     interrupts: Interrupts | None = None,
     strict: bool = False,
+    jobs: int = 1,
+    mapping: ColumnMap | None = None,
 ) -> BatchSummary:
     """Decide every row, writing one line per row to ``out`` (decision) or ``errors`` (error row); an
     incomplete decision is written to ``out`` and also listed in ``errors`` as a warning row (with
@@ -472,22 +483,80 @@ def run_batch(
 
     ``summary`` is filled as rows are written, so a caller that catches an interrupt still has the
     counts; with ``interrupts`` (installed as the signal handler) a signal never cuts a line in half.
+
+    ``rows`` are Rows, or the unparsed lines of :func:`jsonl_lines` (parsed with ``mapping``). With
+    ``jobs`` above 1, that many worker processes decide chunks of rows while this one writes them, in
+    input order; a worker that dies turns each row of its chunk into an error row, and the rows after it
+    are decided here.
     """
     summary = summary if summary is not None else BatchSummary()
     guard = interrupts.write if interrupts is not None else contextlib.nullcontext
-    for row in rows:
-        decision, problem = decide(policy, row, now, strict)
+    if jobs > 1:
+        _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping)
+        return summary
+    for item in rows:
+        decision, problem = _decide_one(policy, item, now, strict, mapping)
         with guard():
-            if decision is not None:
-                out.write(decision + "\n")
-                summary.decisions += 1
-                if problem is not None:
-                    errors.write(error_line(problem) + "\n")
-                    summary.incomplete += 1
-            else:
-                errors.write(error_line(problem) + "\n")  # type: ignore[arg-type]
-                summary.errors += 1
-            summary.records += 1
+            _write(out, errors, summary, decision, problem)
         if tick is not None:
             tick()
     return summary
+
+
+def _write(out: IO[str], errors: IO[str], summary: BatchSummary, decision: str | None, problem: str | None) -> None:
+    if decision is not None:
+        out.write(decision + "\n")
+        summary.decisions += 1
+        if problem is not None:
+            errors.write(problem + "\n")
+            summary.incomplete += 1
+    else:
+        errors.write(problem + "\n")  # type: ignore[operator]
+        summary.errors += 1
+    summary.records += 1
+
+
+# ---------------------------------------------------------------------------- worker processes
+
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(policy: Any, now: dt.datetime | None, strict: bool, mapping: ColumnMap | None) -> None:
+    policy.compiled  # noqa: B018 - compile once per worker, before the first chunk
+    _WORKER.update(policy=policy, now=now, strict=strict, mapping=mapping)
+
+
+def _decide_chunk(chunk: list[Row | tuple[int, int, bytes]]) -> list[tuple[str | None, str | None]]:
+    policy, now, strict, mapping = _WORKER["policy"], _WORKER["now"], _WORKER["strict"], _WORKER["mapping"]
+    return [_decide_one(policy, item, now, strict, mapping) for item in chunk]
+
+
+def _decide_one(policy, item, now, strict, mapping) -> tuple[str | None, str | None]:
+    row = item if isinstance(item, Row) else jsonl_row(*item, mapping)
+    decision, problem = decide(policy, row, now, strict)
+    return decision, None if problem is None else error_line(problem)
+
+
+def _lost(chunk: list[Row | tuple[int, int, bytes]], exc: BaseException) -> list[tuple[None, str]]:
+    """The error rows of a chunk whose worker stopped before answering."""
+    message = f"internal error: the worker process deciding this record stopped ({type(exc).__name__})"
+    rows = [item if isinstance(item, Row) else Row(item[0], item[1], None, record_id=_id_in(
+        item[2].decode("utf-8", "replace"))) for item in chunk]  # fmt: skip
+    return [(None, error_line(error_row(row, [(None, message)]))) for row in rows]
+
+
+def _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping) -> None:
+    from .workers import ordered_map
+
+    chunks = ordered_map(_decide_chunk, rows, jobs, _start_worker, (policy, now, strict, mapping))
+    for chunk, done in chunks:
+        if done is None:  # the pool broke before this chunk was sent: decided here
+            done = [_decide_one(policy, item, now, strict, mapping) for item in chunk]
+        elif isinstance(done, BaseException):
+            done = _lost(chunk, done)
+        with guard():
+            for decision, problem in done:
+                _write(out, errors, summary, decision, problem)
+        if tick is not None:
+            for _ in done:
+                tick()

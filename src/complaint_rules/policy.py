@@ -28,10 +28,10 @@ DSL_SUFFIXES = (".policy",)
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-def parse_text(text: str, name: str, format: str = "dsl") -> ir.Policy:
-    """Run one front end on text; no overlays, no checks."""
+def parse_text(text: str, name: str, format: str = "dsl", comments: bool = True) -> ir.Policy:
+    """Run one front end on text; no overlays, no checks. ``comments=False``: the IR holds no comments."""
     if format == "dsl":
-        return dsl.parse(text, name)
+        return dsl.parse(text, name, comments)
     if format == "yaml":
         from .language.frontend import yaml as yaml_frontend
 
@@ -125,6 +125,7 @@ def parse_file(
     _stack: tuple[Path, ...] = (),
     read: Callable[[Path], str] | None = None,
     root: str | os.PathLike | None = None,
+    comments: bool = True,
 ) -> tuple[ir.Policy, ir.Policy]:
     """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked.
 
@@ -138,7 +139,7 @@ def parse_file(
     real = path.resolve() if fs else path
     kind = format_of(path)  # before reading: a file that is not a policy is never read
     text = read(path)
-    source = _guarded(lambda: parse_text(text, display_path(path) if fs else str(path), kind),
+    source = _guarded(lambda: parse_text(text, display_path(path) if fs else str(path), kind, comments),
                       display_path(path) if fs else str(path))
     source = _with_own_data(source, path, text, read, root)
     if source.extends is None:
@@ -155,7 +156,7 @@ def parse_file(
         diagnostics.add("structure", f"'extends' makes a cycle: {chain}", extends_span)
         diagnostics.raise_if_any()
     try:
-        _, base = parse_file(base_path, (*_stack, real), read, root)
+        _, base = parse_file(base_path, (*_stack, real), read, root, comments)
     except FileNotFoundError:
         diagnostics.add("name", f"'extends' names {source.extends!r}, which does not exist", extends_span)
         diagnostics.raise_if_any()
@@ -350,14 +351,20 @@ class Policy:
         return follow_up_report(self.compiled, records, period)
 
 
-def load(path: str | os.PathLike, calendar_data: object = None, root: str | os.PathLike | None = None) -> Policy:
+def load(
+    path: str | os.PathLike, calendar_data: object = None, root: str | os.PathLike | None = None,
+    comments: bool = True,
+) -> Policy:
     """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
+
+    ``comments=False`` leaves the DSL's comments out of the IR (a faster load for a host that only
+    evaluates; :meth:`Policy.resolved_dsl` then prints none). Equality and the fingerprint do not change.
 
     ``calendar_data``: calendar data files the host supplies (a path to a file or directory, a mapping,
     a CalendarData, or a list of them; docs/calendar.md), used after the policy's own ``data`` file.
     ``extends`` may only name policy files below ``root`` (default: the policy file's own directory).
     """
-    source, resolved = parse_file(path, root=root)
+    source, resolved = parse_file(path, root=root, comments=comments)
     resolved = with_calendar_data(resolved, calendar_data)
     shown = display_path(Path(path))
     check_resolved(resolved)
@@ -376,10 +383,12 @@ def _guarded(step: Callable[[], Any], name: str) -> Any:
                           Span(Source(name, ""), 1, 1)) from None
 
 
-def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None) -> Policy:
+def loads(
+    text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None, comments: bool = True
+) -> Policy:
     """Load a policy from text. A policy with ``extends`` or a calendar ``data`` file needs :func:`load`
-    (paths are relative to its file); ``calendar_data`` as for :func:`load`."""
-    source = _guarded(lambda: parse_text(text, name, format), name)
+    (paths are relative to its file); ``calendar_data`` and ``comments`` as for :func:`load`."""
+    source = _guarded(lambda: parse_text(text, name, format, comments), name)
     for what, value in (("'extends'", source.extends), ("a calendar 'data' file", source.header.calendar_data)):
         if value is not None:
             raise PolicyError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ir
 from .domain import Space
-from .regions import Box, Region, and_regions, find_point
+from .regions import Box, Region, and_regions, find_point, packing
 from .witness import to_record
 
 
@@ -33,6 +33,8 @@ class Prover:
         self.uncovered = list(self.space.uncovered)
         self._regions: dict[int, tuple[object, Region]] = {}
         self.branches = self._level_branches()
+        self._infeasible: list[int] | None = None
+        self._branches: list[list[int]] | None = None
 
     # -- regions
     def region(self, expr: ir.Expr | None) -> Region:
@@ -82,16 +84,28 @@ class Prover:
 
     def find(self, positive: Region, negatives: list[Box] = ()) -> Box | None:
         """A box of records in ``positive`` and in no negative box, consistent with classify."""
-        negatives = [*self.space.infeasible, *negatives]
         li = self.space.by_name.get("level")
         full = self.space.full
-        if li is None or all(b[li] == full[li] for b in [*positive, *negatives]):
-            return find_point(positive, negatives)
-        for pos, neg in self.branches:
-            found = find_point(and_regions(positive, pos), [*negatives, *neg])
+        infeasible = self._packed_infeasible()
+        if li is None or all(b[li] == full[li] for b in (*positive, *negatives, *self.space.infeasible)):
+            return find_point(positive, negatives, full, before=infeasible)
+        for (pos, _), neg in zip(self.branches, self._packed_branches()):
+            found = find_point(and_regions(positive, pos), negatives, full, before=infeasible, after=neg)
             if found is not None:
                 return found
         return None
+
+    # The boxes every question is asked against, packed once (regions.packing).
+    def _packed_infeasible(self) -> list[int]:
+        if self._infeasible is None:
+            self._infeasible = packing(self.space.full).pack_all(self.space.infeasible)
+        return self._infeasible
+
+    def _packed_branches(self) -> list[list[int]]:
+        if self._branches is None:
+            pack = packing(self.space.full).pack_all
+            self._branches = [pack(neg) for _, neg in self.branches]
+        return self._branches
 
     def record(self, box: Box, overrides: dict[str, object] | None = None) -> dict[str, object]:
         return to_record(self.space, box, overrides)

@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     day = today(args.today)
     for path in files:
         try:
-            policy = load(path)
+            policy = load(path, comments=False)  # comments are only for formatting
         except PolicyError as exc:
             failed += 1
             print(exc.render(), file=sys.stderr)

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from ..language.printer import print_policy
-from ..language.yaml_printer import to_yaml
 from ..policy import display_path, format_of, parse_text
 
 
@@ -27,7 +26,12 @@ def run(args: argparse.Namespace) -> int:
     text = path.read_text(encoding="utf-8-sig")
     # The file as written: an overlay stays an overlay, and no checks run (convert changes syntax only).
     policy = parse_text(text, display_path(path), fmt)
-    out = print_policy(policy) if args.to == "dsl" else to_yaml(policy)
+    if args.to == "dsl":
+        out = print_policy(policy)
+    else:
+        from ..language.yaml_printer import to_yaml  # here: every command imports this module
+
+        out = to_yaml(policy)
     if args.output:
         Path(args.output).write_text(out, encoding="utf-8")
     else:

@@ -7,7 +7,6 @@ import json
 import sys
 from decimal import Decimal
 
-from ..analysis.explain import explain
 from ..policy import load
 from .eval import parse_now
 
@@ -37,7 +36,9 @@ def read_record(path: str) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    policy = load(args.policy)
+    from ..analysis.explain import explain  # here, not at the top: every command imports this module
+
+    policy = load(args.policy, comments=False)  # comments are only for formatting
     now = parse_now(args.now)
     decision = policy.evaluate(read_record(args.record), now=now)
     sys.stdout.write(explain(policy, decision))

@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _load(path):
     from ..policy import load
 
-    return load(path)
+    return load(path, comments=False)  # comments are only for formatting
 
 
 def run(args: argparse.Namespace) -> int:

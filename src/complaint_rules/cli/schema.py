@@ -7,7 +7,6 @@ import json
 import sys
 from pathlib import Path
 
-from ..language.schema import json_schema
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,6 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..language.schema import json_schema  # here: every command imports this module, schema brings YAML
+
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

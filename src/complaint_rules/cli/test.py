@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ..errors import PolicyError
 from ..policy import load
-from ..testing.runner import Coverage, coverage, run_tests
 from ._paths import policy_files
+
+if TYPE_CHECKING:
+    from ..testing.runner import Coverage
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the testing package brings in pytest and hypothesis, which no other command needs.
+    from ..testing.runner import coverage, run_tests
+
     files = policy_files(args.paths)
     if not files:
         print("no policy files found", file=sys.stderr)
@@ -29,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     reports: list[Coverage] = []
     for path in files:
         try:
-            policy = load(path)
+            policy = load(path, comments=False)  # comments are only for formatting
         except PolicyError as exc:
             broken += 1
             print(exc.render(), file=sys.stderr)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import re
+import sys
+import tempfile
 import threading
 from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -48,20 +53,95 @@ def grammar_text() -> str:
     return resources.files("complaint_rules").joinpath("grammar/policy.lark").read_text(encoding="utf-8")
 
 
+# The parser's tables are built once per grammar text, Lark version and Python version, and kept in the
+# user's cache directory: building them (interegular's collision checks, the LALR tables) costs about half a
+# second, loading them some 20 ms. The file name carries a hash of all three, so a changed grammar
+# never reads a stale table; the first line of the file holds the whole key, checked before anything is
+# unpickled. The directory is the user's own (made 0700): a file there is trusted as the user's own code is.
+CACHE_ENV = "COMPLAINT_RULES_CACHE_DIR"
+_LARK_OPTIONS = dict(
+    parser="lalr",
+    strict=True,
+    propagate_positions=True,
+    maybe_placeholders=False,
+    start=["start", *FRAGMENTS],
+)
+
+
+def cache_dir() -> Path | None:
+    """Where the parser tables are kept: ``$COMPLAINT_RULES_CACHE_DIR``, else the user cache directory.
+
+    An empty ``COMPLAINT_RULES_CACHE_DIR`` turns the cache off (``None``).
+    """
+    configured = os.environ.get(CACHE_ENV)
+    if configured is not None:
+        return Path(configured) if configured else None
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    elif sys.platform == "darwin":
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "complaint-rules"
+
+
+def parser_cache_path(grammar: str | None = None) -> Path | None:
+    """The file that holds the parser built from ``grammar`` (default: the shipped grammar), or None."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    return directory / f"grammar-{_cache_key(grammar_text() if grammar is None else grammar)[:24]}.lark"
+
+
+def _cache_key(grammar: str) -> str:
+    from lark import __version__ as lark_version
+
+    parts = (grammar, repr(sorted(_LARK_OPTIONS.items())), lark_version, sys.version)
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()
+
+
 @functools.lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-        start=["start", *FRAGMENTS],
-    )
+    grammar = grammar_text()
+    key = _cache_key(grammar).encode("ascii")
+    path = parser_cache_path(grammar)
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                if handle.readline().rstrip(b"\n") == key:
+                    return Lark.load(handle)
+        except Exception:  # noqa: BLE001 - a missing or damaged cache file is rebuilt, never an error of the policy
+            pass
+    # The callback is a module-level function: ``save`` pickles it by name, ``load`` finds it again.
+    parser = Lark(grammar, lexer_callbacks={"COMMENT": _collect_comment}, **_LARK_OPTIONS)
+    if path is not None:
+        _save(parser, path, key)
+    return parser
 
 
-def parse(text: str, name: str = "<policy>") -> ir.Policy:
-    """Parse policy text into IR; raises PolicyError with every problem found."""
+def _save(parser: Lark, path: Path, key: bytes) -> None:
+    """Write the cache file atomically (worker processes may build the parser at the same time)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".grammar-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key + b"\n")
+                parser.save(handle)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only or full disk: the next process builds the parser again
+
+
+def parse(text: str, name: str = "<policy>", comments: bool = True) -> ir.Policy:
+    """Parse policy text into IR; raises PolicyError with every problem found.
+
+    ``comments=False`` leaves the source comments out of the IR (they are only for formatting, and
+    placing them costs about a sixth of a parse).
+    """
     source = Source(name, text)
     check_size(text, source)
     raw = None if text.isascii() else _SURROGATES.search(text)
@@ -73,10 +153,12 @@ def parse(text: str, name: str = "<policy>") -> ir.Policy:
             "a lone carriage return (CR) is not a line end: write the policy with LF or CRLF line endings",
             _at_offset(source, lone.start()),
         )
-    comments: list[Token] = []
-    tree = _parse_tree(text, source, "start", comments)
+    found: list[Token] | None = [] if comments else None
+    tree = _parse_tree(text, source, "start", found)
     policy = _build(tree, source, "start")
-    return attach_comments(policy, [(c.line, c.column, c.value) for c in comments])
+    if found is None:
+        return policy
+    return attach_comments(policy, [(c.line, c.column, c.value) for c in found])
 
 
 def parse_fragment(text: str, kind: str, source: Source | None = None, line: int = 1, column: int = 1):
@@ -98,7 +180,7 @@ def _parse_tree(text: str, source: Source, start: str, comments: list | None, sh
             return _parser().parse(text, start=start)
         _SINK.comments = comments
         try:
-            return _commenting_parser().parse(text)
+            return _parser().parse(text, start=start)
         finally:
             _SINK.comments = None
     except UnexpectedInput as exc:
@@ -107,19 +189,6 @@ def _parse_tree(text: str, source: Source, start: str, comments: list | None, sh
 
 # Lark fixes lexer callbacks when the parser is built, so comments go to a per-thread sink.
 _SINK = threading.local()
-
-
-@functools.lru_cache(maxsize=1)
-def _commenting_parser() -> Lark:
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        strict=True,
-        propagate_positions=True,
-        maybe_placeholders=False,
-        start="start",
-        lexer_callbacks={"COMMENT": _collect_comment},
-    )
 
 
 def _collect_comment(token: Token) -> Token:
