@@ -26,6 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("values", ("engine.decision", "engine.record")),
     ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
     ("load", ("policy",)),
+    ("host", ("host",)),
     ("io", ("batch",)),
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),
