@@ -352,11 +352,13 @@ class Decision(_Part):
     def matched(self, rule: str) -> bool:
         return any(t.rule == rule for t in self.trace)
 
-    def to_json(self, **kwargs) -> str:
+    def to_json(self, **kwargs: Any) -> str:
+        """The decision as JSON (``kwargs`` as for pydantic's ``model_dump_json``: ``indent=2``, ...)."""
         return self.model_dump_json(**kwargs)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Decision:
+        """A decision back from :meth:`to_json`'s JSON."""
         return cls.model_validate_json(text)
 
     def expected(self, key: str, arg: str | None = None) -> object:
