@@ -8,13 +8,16 @@ import os
 import sys
 
 from ..errors import PolicyError
-from ..policy import Policy, load
-from ._paths import policy_files
+from ..policy import Policy, load, loads
+from ._paths import STDIN, STDIN_NAME, policy_files, read_stdin
+from .style import report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check policy files for errors", description=__doc__)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories; '-' reads standard input")
+    p.add_argument("--stdin-format", choices=("dsl", "yaml"), default="dsl",
+                   help="the syntax of a policy read from standard input (default dsl)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--horizon", type=int, default=60, metavar="DAYS",
                    help="warn when a policy's calendar data ends within DAYS days of today (default 60)")
@@ -69,14 +72,16 @@ def run(args: argparse.Namespace) -> int:
     day = today(args.today)
     for path in files:
         try:
-            policy = load(path)
+            policy = loads(read_stdin(), args.stdin_format, STDIN_NAME) if path == STDIN else load(path)
         except PolicyError as exc:
             failed += 1
-            print(exc.render(), file=sys.stderr)
+            report(exc.render(), sys.stderr)
             continue
+        if path == STDIN:
+            path = STDIN_NAME
         warning = horizon_warning(policy, day, args.horizon)
         if warning:
-            print(f"{path}: {warning}")  # with the ok lines, in order: a warning is no failure
+            report(f"{path}: {warning}", sys.stdout)  # with the ok lines, in order: a warning is no failure
         if not args.quiet:
             print(f"{path}: ok")
     if not files:
