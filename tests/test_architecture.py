@@ -19,7 +19,7 @@ PACKAGE = Path(complaint_rules.__file__).parent
 # layers below it; never from a layer above. Names are module paths below the package; a name covers its
 # submodules ("analysis" is every module of the analysis package).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("span", "errors", "limits", "ir", "fields")),
+    ("core", ("span", "errors", "limits", "currencies", "ir", "fields")),
     ("calendars", ("calendars",)),
     ("syntax", ("language.frontend", "language.printer", "language.yaml_printer", "language.schema")),
     ("check", ("language.overlay", "language.checker")),

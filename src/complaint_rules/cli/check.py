@@ -6,9 +6,11 @@ import argparse
 import datetime as dt
 import os
 import sys
+from pathlib import Path
 
-from ..errors import PolicyError
-from ..policy import Policy, load, loads
+from ..errors import Diagnostic, PolicyError
+from ..language.overlay import near_misses
+from ..policy import Policy, load, loads, parse_file
 from ._paths import STDIN, STDIN_NAME, policy_files, read_stdin
 from .style import report
 
@@ -66,6 +68,14 @@ def horizon_warning(policy: Policy, day: dt.date, days: int) -> str | None:
             f"until {year + 1}'s data is supplied (--calendar-data, docs/calendar.md)")
 
 
+def override_warnings(policy: Policy, path: Path) -> list[Diagnostic]:
+    """An overlay's new rules whose ids are near misses of its base's rule ids (:func:`near_misses`)."""
+    if policy.source.extends is None:
+        return []
+    _, base = parse_file(Path(path).parent / policy.source.extends)  # it loaded: so does its base
+    return near_misses(base, policy.source)
+
+
 def run(args: argparse.Namespace) -> int:
     files = policy_files(args.paths)
     failed = 0
@@ -79,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
             continue
         if path == STDIN:
             path = STDIN_NAME
+        if path != STDIN_NAME:
+            for diagnostic in override_warnings(policy, path):
+                report(diagnostic.render(), sys.stdout)
         warning = horizon_warning(policy, day, args.horizon)
         if warning:
             report(f"{path}: {warning}", sys.stdout)  # with the ok lines, in order: a warning is no failure

@@ -171,7 +171,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift 
     expected = [e for e in expected if e != "$end"]
     if isinstance(exc, UnexpectedCharacters) and exc.allowed:
         expected = sorted({_describe(t) for t in exc.allowed})
-    message = f"unexpected {found}"
+    message = f"unexpected {found}" + _hint(found.strip("'"), text, exc, expected)
     if expected:
         if len(expected) > 8:
             expected = expected[:8] + ["..."]
@@ -180,6 +180,32 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift 
     end = column + max(1, width)
     span = shift.span(line, column, line, end) if shift else Span(source, line, column, line, end)
     return PolicySyntaxError(message, span)
+
+
+# Words people write for a unit the language spells otherwise.
+_UNIT_HINTS = {
+    "workday": "working day", "workdays": "working days", "work_day": "working day", "work_days": "working days",
+    "weekday": "working day", "weekdays": "working days", "businessday": "working day",
+    "businessdays": "working days", "bday": "working day", "bdays": "working days", "wd": "working day",
+    "hr": "hour", "hrs": "hours", "h": "hours", "min": "minute", "mins": "minutes", "d": "days", "w": "weeks",
+    "wk": "week", "wks": "weeks", "mo": "month", "mos": "months",
+}
+# Operators of other languages, and the words this one uses.
+_OPERATOR_HINTS = {"&": "and", "|": "or", "!": "not"}
+
+
+def _hint(found: str, text: str, exc: UnexpectedInput, expected: list[str]) -> str:
+    """A ``did you mean`` for the mistakes people make most (other languages' operators, unit spellings)."""
+    if isinstance(exc, UnexpectedCharacters) and found in _OPERATOR_HINTS:
+        pos = exc.pos_in_stream
+        written = text[pos : pos + 2] if text[pos : pos + 2] in ("&&", "||") else found
+        if written == "!" and text[pos : pos + 2] == "!=":
+            return ""
+        return f" (write '{_OPERATOR_HINTS[found]}' for '{written}')"
+    word = found.lower()
+    if word in _UNIT_HINTS and any(e.strip("'") in ("day", "days", "hour", "hours") for e in expected):
+        return f" (did you mean '{_UNIT_HINTS[word]}'?)"
+    return ""
 
 
 def check_size(text: str, source: Source) -> None:
