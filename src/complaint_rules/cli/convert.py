@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..language.printer import print_policy
+from ..language.schema import modeline
 from ..language.yaml_printer import to_yaml
 from ..policy import display_path, format_of, parse_text
 from ._paths import STDIN_NAME, read_stdin
@@ -25,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the syntax of standard input (default dsl)")
     p.add_argument("--to", required=True, choices=("dsl", "yaml"), help="the syntax to write")
     p.add_argument("-o", "--output", metavar="OUT", help="write here instead of standard output")
+    p.add_argument("--schema", metavar="URL",
+                   help="with --to yaml: start with a '# yaml-language-server: $schema=URL' line, so editors "
+                   "validate the file (a path relative to the YAML file, or a URL)")
     p.set_defaults(func=run)
 
 
@@ -38,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     # The file as written: an overlay stays an overlay, and no checks run (convert changes syntax only).
     policy = parse_text(text, name, fmt)
     out = print_policy(policy) if args.to == "dsl" else to_yaml(policy)
+    if args.schema:
+        if args.to != "yaml":
+            raise ValueError("--schema names the JSON Schema of YAML policies: use it with --to yaml")
+        out = modeline(args.schema) + out
     if args.output:
         Path(args.output).write_text(out, encoding="utf-8")
     else:
