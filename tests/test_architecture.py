@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),
     ("tools", ("testing",)),
+    ("editor", ("editor",)),
     ("cli", ("cli", "__main__")),
     ("packages", ("language", "engine")),  # package docstrings only: they import nothing
     ("api", ("",)),  # the package's __init__: the public API, on top of everything
