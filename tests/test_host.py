@@ -71,6 +71,7 @@ def test_the_wheel_ships_the_bundled_policies_the_grammar_and_the_licence(tmp_pa
     assert "complaint_rules/grammar/policy.lark" in names
     assert "complaint_rules/py.typed" in names
     assert "complaint_rules/schema/policy.yaml.json" in names
+    assert "complaint_rules/editor/policy.tmLanguage.json" in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names)
 
 
