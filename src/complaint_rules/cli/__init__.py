@@ -17,7 +17,7 @@ from .helptext import EXAMPLES, finish
 from .style import MODES, color_mode, report
 
 COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff", "calendar",
-            "completion")
+            "completion", "lsp")
 # Commands that load policies take --calendar-data (docs/calendar.md); `calendar` adds its own.
 LOADING = ("check", "dump", "eval", "explain", "test", "prove", "diff")
 

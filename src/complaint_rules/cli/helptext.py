@@ -52,6 +52,9 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "calendar": (
         ("complaint-rules calendar CN", "which years China's calendar knows, and from where"),
     ),
+    "lsp": (
+        ("complaint-rules lsp", "run the language server on stdin/stdout (an editor starts it)"),
+    ),
     "completion": (
         ("complaint-rules completion bash > ~/.local/share/bash-completion/completions/complaint-rules",
          "install bash completion"),
