@@ -300,10 +300,12 @@ class Policy:
     # -- identity
     @property
     def id(self) -> str:
+        """The policy's id (the string after ``policy`` in its header)."""
         return self.ir.header.id
 
     @property
     def version(self) -> str | None:
+        """The header's ``version``, None when the policy gives none."""
         return self.ir.header.version
 
     def __eq__(self, other: object) -> bool:
@@ -329,6 +331,7 @@ class Policy:
         return print_policy(self.source)
 
     def to_yaml(self) -> str:
+        """The canonical YAML of the file as written (docs/yaml.md; comments are not kept)."""
         from .language.yaml_printer import to_yaml
 
         return to_yaml(self.source)

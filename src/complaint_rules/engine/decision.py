@@ -339,9 +339,11 @@ class Decision(_Part):
         return tuple(e for e in self.escalations if e.status == "due")
 
     def escalation(self, rule: str) -> Escalation | None:
+        """The escalation an ``escalate`` rule made (by rule id), None when it did not apply."""
         return next((e for e in self.escalations if e.rule == rule), None)
 
     def obligation(self, rule: str) -> Obligation | None:
+        """The obligation an ``obligations`` rule made (by rule id), None when it did not apply."""
         return next((o for o in self.obligations if o.rule == rule), None)
 
     @property
@@ -350,6 +352,7 @@ class Decision(_Part):
         return tuple(t.rule for t in self.trace)
 
     def matched(self, rule: str) -> bool:
+        """Whether the rule with that id is in the trace (it matched and decided something)."""
         return any(t.rule == rule for t in self.trace)
 
     def to_json(self, **kwargs: Any) -> str:
