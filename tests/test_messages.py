@@ -3,6 +3,7 @@ currency names that are not ISO 4217 codes, and overlay rules whose ids just mis
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -144,3 +145,31 @@ def test_bundled_overlays_have_no_near_misses():
         if source.extends is not None:
             _, base = parse_file(path.parent / source.extends)
             assert near_misses(base, source) == [], path
+
+
+# ---------------------------------------------------------------- recovering after a syntax error
+
+SEVERAL = (
+    'policy "p" {\n  currency CNY\n}\n'
+    "classify first {\n  rule r: anonymous && key_customer -> major\n  otherwise -> general\n}\n\n"
+    "deadlines {\n  rule d: first_contact = 1 workday after received_at\n}\n\n"
+    "route first {\n  rul x: true -> a\n}\n"
+)
+
+
+def test_every_block_with_a_syntax_error_is_reported():
+    error = _error(SEVERAL)
+    assert [(d.span.line, d.span.column) for d in error.diagnostics] == [(5, 21), (10, 29), (14, 3)]
+    assert [d.message.split(";")[0] for d in error.diagnostics] == [
+        "unexpected '&' (write 'and' for '&&')", "unexpected 'workday' (did you mean 'working day'?)",
+        "unexpected 'rul'"]  # fmt: skip
+    assert len(re.findall(r"\n *\^", error.render())) == 3  # each with its line and caret
+
+
+def test_recovery_reports_only_real_errors():
+    fixed = SEVERAL.replace("&&", "and").replace("rul x", "rule x").replace("workday", "working day")
+    # one error left: one diagnostic, not noise from the blocks after it
+    one = _error(fixed.replace("rule x", "rul x"))
+    assert [(d.span.line, d.span.column) for d in one.diagnostics] == [(14, 3)]
+    two = _error(fixed.replace("policy \"p\" {\n  currency CNY", "policy \"p\" {\n  curency CNY"))
+    assert [d.span.line for d in two.diagnostics] == [2]  # the rest of the file is fine

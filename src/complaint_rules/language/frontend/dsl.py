@@ -74,9 +74,56 @@ def parse(text: str, name: str = "<policy>") -> ir.Policy:
             _at_offset(source, lone.start()),
         )
     comments: list[Token] = []
-    tree = _parse_tree(text, source, "start", comments)
+    try:
+        tree = _parse_tree(text, source, "start", comments)
+    except PolicySyntaxError as exc:
+        later = _later_syntax_errors(text, source, exc)
+        if not later:
+            raise
+        raise PolicySyntaxError(exc.message, exc.span, diagnostics=(*exc.diagnostics, *later)) from None
     policy = _build(tree, source, "start")
     return attach_comments(policy, [(c.line, c.column, c.value) for c in comments])
+
+
+# A line that opens a top-level block: where parsing starts again after a syntax error.
+_BLOCK_START = re.compile(r"^(record|units|levels|classify|route|deadlines|escalate|compensate|follow_up|"
+                          r"obligations|invariants|test|extends|drop)\b", re.MULTILINE)
+_MAX_RECOVERED = 10  # further syntax errors reported after the first (each costs a parse)
+_RECOVER_BYTES = 200_000  # a longer text reports its first syntax error only
+
+
+def _later_syntax_errors(text: str, source: Source, first: PolicySyntaxError) -> list:
+    """The syntax errors of the blocks after the one that failed, each found by parsing the text with
+    everything before the next block blanked out (lines and columns kept) behind a stub header."""
+    found: list = []
+    if len(text) > _RECOVER_BYTES:
+        return found
+    line = first.line or 1
+    lines = text.split("\n")
+    offset = sum(len(x) + 1 for x in lines[:line])  # the start of the line after the error
+    while len(found) < _MAX_RECOVERED:
+        start = _BLOCK_START.search(text, offset)
+        if start is None:
+            break
+        stub = 'policy"p"{}'
+        rows = re.sub(r"[^\n]", " ", text[: start.start()]).split("\n")
+        room = next((i for i, row in enumerate(rows[:-1]) if len(row) >= len(stub)), None)
+        if room is None:
+            break  # no line before the block is long enough for the stub header: stop here
+        rows[room] = stub + rows[room][len(stub):]
+        blanked = "\n".join(rows) + text[start.start():]
+        try:
+            _parser().parse(blanked, start="start")
+        except UnexpectedInput as exc:
+            error = _syntax_error(exc, blanked, source, None)
+            if error.span is None or error.line is None or error.line <= line:
+                break
+            found.extend(error.diagnostics)
+            line = error.line
+            offset = sum(len(x) + 1 for x in lines[:line])
+            continue
+        break
+    return found
 
 
 def parse_fragment(text: str, kind: str, source: Source | None = None, line: int = 1, column: int = 1):
