@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -59,9 +60,17 @@ def test_bundled_overlay_resolves_its_base():
 
 
 def test_the_wheel_ships_the_bundled_policies_the_grammar_and_the_licence(tmp_path):
+    # Built from a copy: a build writes src/*.egg-info, which would shadow the editable install's metadata.
+    tree = tmp_path / "tree"
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tree / name)
+    for name in ("src", "policies", "grammar"):
+        shutil.copytree(ROOT / name, tree / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))  # fmt: skip
     out = tmp_path / "wheel"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(tree)],
         check=True, capture_output=True, cwd=tmp_path,
     )  # fmt: skip
     [wheel] = out.glob("complaint_rules-*.whl")
