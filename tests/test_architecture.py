@@ -19,17 +19,19 @@ PACKAGE = Path(complaint_rules.__file__).parent
 # layers below it; never from a layer above. Names are module paths below the package; a name covers its
 # submodules ("analysis" is every module of the analysis package).
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("core", ("span", "errors", "limits", "ir", "fields")),
+    ("core", ("span", "errors", "limits", "currencies", "ir", "fields")),
     ("calendars", ("calendars",)),
     ("syntax", ("language.frontend", "language.printer", "language.yaml_printer", "language.schema")),
     ("check", ("language.overlay", "language.checker")),
     ("values", ("engine.decision", "engine.record")),
     ("engine", ("engine.lifecycle", "engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
     ("load", ("policy",)),
+    ("host", ("host",)),
     ("io", ("workers", "batch")),
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),
     ("tools", ("testing",)),
+    ("editor", ("editor",)),
     ("cli", ("cli", "__main__")),
     ("packages", ("language", "engine")),  # package docstrings only: they import nothing
     ("api", ("",)),  # the package's __init__: the public API, on top of everything

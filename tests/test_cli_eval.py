@@ -178,7 +178,8 @@ def test_explain_bad_record_and_bad_json(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------- docs/cli.md
 
-COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "calendar")
+COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "calendar",
+            "completion")
 CONSOLE = re.compile(r"^```console\n(.*?)^```", re.DOTALL | re.MULTILINE)
 # The file that docs/cli.md's `check broken.policy` example checks (the page shows only the diagnostic).
 BROKEN = 'policy "broken" {\n}\nclassify first {\n  rule big: amout >= 5000 -> major\n  otherwise -> general\n}\n'

@@ -18,9 +18,9 @@ POLICY = Path(__file__).parent.parent / "policies" / "automotive" / "svw-dealer.
 def cache(tmp_path, monkeypatch):
     """A private cache directory, and a parser built afresh before and after the test."""
     monkeypatch.setenv(dsl.CACHE_ENV, str(tmp_path / "cache"))
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     yield tmp_path / "cache"
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
 
 
 class _NoBuilding(dsl.Lark):
@@ -35,7 +35,7 @@ def test_first_parser_writes_the_cache_and_the_next_reads_it(cache, monkeypatch)
     built = dsl.parse(text, "svw-dealer.policy")
     files = list(cache.iterdir())
     assert [f.name for f in files] == [dsl.parser_cache_path().name]
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     monkeypatch.setattr(dsl, "Lark", _NoBuilding)
     loaded = dsl.parse(text, "svw-dealer.policy")
     assert loaded == built
@@ -59,16 +59,16 @@ def test_a_damaged_or_stale_cache_file_is_rebuilt(cache, content):
     policy = dsl.parse(POLICY.read_text(encoding="utf-8"))
     assert policy.header.id == "svw-dealer"
     assert path.read_bytes() != content
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     assert dsl.parse(POLICY.read_text(encoding="utf-8")) == policy
 
 
 def test_a_cache_file_that_passes_the_key_but_fails_to_load_is_rebuilt(cache):
-    dsl._parser()
+    dsl.lark_parser()
     path = dsl.parser_cache_path()
     key = path.read_bytes().split(b"\n", 1)[0]
     path.write_bytes(key + b"\ntruncated")
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     assert dsl.parse("policy \"p\" {\n}\nclassify first {\n  otherwise -> general\n}\n").header.id == "p"
     assert path.read_bytes().startswith(key + b"\n") and len(path.read_bytes()) > 1000
 
@@ -77,11 +77,11 @@ def test_an_empty_setting_turns_the_cache_off(tmp_path, monkeypatch):
     monkeypatch.setenv(dsl.CACHE_ENV, "")
     monkeypatch.chdir(tmp_path)
     assert dsl.cache_dir() is None and dsl.parser_cache_path() is None
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     try:
         assert dsl.parse(POLICY.read_text(encoding="utf-8")).header.id == "svw-dealer"
     finally:
-        dsl._parser.cache_clear()
+        dsl.lark_parser.cache_clear()
     assert list(tmp_path.iterdir()) == []
 
 
@@ -89,11 +89,11 @@ def test_a_cache_that_cannot_be_written_is_no_error(tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("the cache directory cannot be made below a file")
     monkeypatch.setenv(dsl.CACHE_ENV, str(blocker / "cache"))
-    dsl._parser.cache_clear()
+    dsl.lark_parser.cache_clear()
     try:
         assert dsl.parse(POLICY.read_text(encoding="utf-8")).header.id == "svw-dealer"
     finally:
-        dsl._parser.cache_clear()
+        dsl.lark_parser.cache_clear()
     assert blocker.is_file()
 
 

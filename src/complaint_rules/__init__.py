@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 # The factory shadows the submodule of the same name on purpose: `complaint_rules.calendar("CN", ...)`.
 from .calendars import Calendar, calendar
 from .errors import (
@@ -15,7 +17,12 @@ from .errors import (
     PolicyTypeError,
     RecordError,
 )
+from .host import PolicyStore, Refresh, bundled, bundled_names
 from .policy import Policy, load, loads
+
+if TYPE_CHECKING:  # loaded on first use (below); named here so type checkers see the real types
+    from .compare import diff
+    from .engine.decision import Decision, Problem
 
 __version__ = "0.1.0"
 
@@ -23,15 +30,21 @@ __all__ = [
     "Calendar",
     "CalendarError",
     "ComplaintRulesError",
+    "Decision",
     "EvaluationError",
     "Policy",
     "PolicyError",
     "PolicyNameError",
     "PolicyStructureError",
+    "PolicyStore",
     "PolicySyntaxError",
     "PolicyTypeError",
+    "Problem",
     "RecordError",
+    "Refresh",
     "__version__",
+    "bundled",
+    "bundled_names",
     "calendar",
     "diff",
     "load",
@@ -39,7 +52,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     # Heavier parts load on first use, so `import complaint_rules` stays fast.
     if name == "diff":
         from .compare import diff

@@ -25,6 +25,7 @@ class PolicyError(ComplaintRulesError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        """Every diagnostic as ``file:line:col: message``, the source line and a caret."""
         return "\n".join(d.render() for d in self.diagnostics)
 
     @property
@@ -34,10 +35,12 @@ class PolicyError(ComplaintRulesError):
 
     @property
     def line(self) -> int | None:
+        """The line of the (first) problem, from 1."""
         return self.span.line if self.span is not None else None
 
     @property
     def column(self) -> int | None:
+        """The column of the (first) problem, from 1, in characters."""
         return self.span.column if self.span is not None else None
 
 
@@ -139,14 +142,17 @@ class RecordError(ComplaintRulesError):
 
     @property
     def fields(self) -> tuple[str, ...]:
+        """The names of the bad fields, in the schema's order."""
         return tuple(name for name, _ in self.problems)
 
     def render(self) -> str:
+        """``record ID: field: problem; field: problem``."""
         rid = self.record_id if self.record_id is not None else "<no id>"
         parts = "; ".join(f"{name}: {msg}" for name, msg in self.problems)
         return f"record {rid}: {parts}"
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"record_id", "errors": [{"field", "message"}]}``, as ``eval`` writes error rows."""
         return {
             "record_id": self.record_id,
             "errors": [{"field": name, "message": msg} for name, msg in self.problems],

@@ -10,7 +10,7 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import ir, limits
 from .errors import Diagnostics, PolicyError, PolicySyntaxError
@@ -22,24 +22,32 @@ from .span import Source, Span
 if TYPE_CHECKING:
     import datetime as dt
 
+    from .engine.compiler import CompiledPolicy
     from .engine.decision import Decision
+    from .engine.followup import FollowUpReport
 
 DSL_SUFFIXES = (".policy",)
 YAML_SUFFIXES = (".yaml", ".yml")
 
+#: The syntaxes :func:`loads` reads: ``"yml"`` is ``"yaml"``, as the file suffix is.
+Format = Literal["dsl", "yaml", "yml"]
+#: A path as the API takes it.
+PathLike = str | os.PathLike[str]
 
-def parse_text(text: str, name: str, format: str = "dsl", comments: bool = True) -> ir.Policy:
+
+def parse_text(text: str, name: str, format: Format = "dsl", comments: bool = True) -> ir.Policy:
     """Run one front end on text; no overlays, no checks. ``comments=False``: the IR holds no comments."""
     if format == "dsl":
         return dsl.parse(text, name, comments)
-    if format == "yaml":
+    if format in ("yaml", "yml"):
         from .language.frontend import yaml as yaml_frontend
 
         return yaml_frontend.parse(text, name)
-    raise ValueError(f"unknown policy format {format!r}; expected 'dsl' or 'yaml'")
+    raise ValueError(f"unknown policy format {format!r}; expected 'dsl' or 'yaml' (or 'yml')")
 
 
-def format_of(path: str | os.PathLike) -> str:
+def format_of(path: PathLike) -> Literal["dsl", "yaml"]:
+    """The syntax of a policy file, from its suffix; ValueError for a file that is not a policy."""
     suffix = Path(path).suffix.lower()
     if suffix in YAML_SUFFIXES:
         return "yaml"
@@ -112,7 +120,7 @@ def _base_path(
     return base
 
 
-def display_path(path: Path) -> str:
+def display_path(path: PathLike) -> str:
     """Paths in messages: relative to the working directory when below it."""
     try:
         return os.path.relpath(path)
@@ -121,10 +129,10 @@ def display_path(path: Path) -> str:
 
 
 def parse_file(
-    path: str | os.PathLike,
+    path: PathLike,
     _stack: tuple[Path, ...] = (),
     read: Callable[[Path], str] | None = None,
-    root: str | os.PathLike | None = None,
+    root: PathLike | None = None,
     comments: bool = True,
 ) -> tuple[ir.Policy, ir.Policy]:
     """Parse a file and resolve its ``extends`` chain; returns (as written, resolved). Not checked.
@@ -268,6 +276,16 @@ class Policy:
 
     __slots__ = ("_compiled", "fingerprint", "ir", "path", "source")
 
+    #: The policy as written (an overlay stays an overlay).
+    source: ir.Policy
+    #: The resolved policy: its overlays applied, checked.
+    ir: ir.Policy
+    #: The file it was loaded from, as shown in messages (None for :func:`loads`).
+    path: str | None
+    #: ``sha256:...`` of what the policy means (docs/decisions.md); every decision carries it.
+    fingerprint: str
+    _compiled: CompiledPolicy | None
+
     def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None):
         resolved = resolved if resolved is not None else source
         for name, value in (("source", source), ("ir", resolved), ("path", path),
@@ -283,10 +301,12 @@ class Policy:
     # -- identity
     @property
     def id(self) -> str:
+        """The policy's id (the string after ``policy`` in its header)."""
         return self.ir.header.id
 
     @property
     def version(self) -> str | None:
+        """The header's ``version``, None when the policy gives none."""
         return self.ir.header.version
 
     def __eq__(self, other: object) -> bool:
@@ -312,6 +332,7 @@ class Policy:
         return print_policy(self.source)
 
     def to_yaml(self) -> str:
+        """The canonical YAML of the file as written (docs/yaml.md; comments are not kept)."""
         from .language.yaml_printer import to_yaml
 
         return to_yaml(self.source)
@@ -322,7 +343,8 @@ class Policy:
 
     # -- evaluation
     @property
-    def compiled(self):
+    def compiled(self) -> CompiledPolicy:
+        """The compiled program behind :meth:`evaluate` (docs/api.md: "Bulk use")."""
         if self._compiled is None:
             from .engine.compiler import compile_policy
 
@@ -330,30 +352,40 @@ class Policy:
             object.__setattr__(self, "_compiled", compile_policy(self.ir, fingerprint=self.fingerprint))
         return self._compiled
 
-    def evaluate(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
+    def evaluate(
+        self, record: Any, now: dt.datetime | None = None, *, strict: bool = False,
+        assume_timezone: str | dt.tzinfo | None = None,
+    ) -> Decision:  # fmt: skip
         """Decide a complaint record: level, routes, deadlines, escalations, remedy, follow-up, obligations, trace.
 
         Raises :class:`~complaint_rules.errors.RecordError` naming the record id and every bad field. A time
         the calendar cannot place (a year without holiday data) leaves that time None and the decision
         ``incomplete``, its ``problems`` saying why; with ``strict`` it raises
         :class:`~complaint_rules.errors.EvaluationError` naming the record and the rule instead.
+        ``assume_timezone`` (an IANA name or a tzinfo) reads naive date-times as times in that zone,
+        instead of refusing them; ValueError names an unknown zone.
         """
         compiled = self._compiled  # set at load; the property only for a policy built some other way
-        return (compiled if compiled is not None else self.compiled).evaluate(record, now, strict=strict)
+        if compiled is None:
+            compiled = self.compiled
+        return compiled.evaluate(record, now, strict=strict, assume_timezone=assume_timezone)
 
-    def interpret(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
+    def interpret(
+        self, record: Any, now: dt.datetime | None = None, *, strict: bool = False,
+        assume_timezone: str | dt.tzinfo | None = None,
+    ) -> Decision:  # fmt: skip
         """The same decision by the tree-walking interpreter (the test oracle; slower)."""
-        return self.compiled.interpret(record, now=now, strict=strict)
+        return self.compiled.interpret(record, now=now, strict=strict, assume_timezone=assume_timezone)
 
-    def follow_up_report(self, records: Iterable[Any], period: Any = None):
+    def follow_up_report(self, records: Iterable[Any], period: Any = None) -> FollowUpReport:
+        """The follow-up quotas over many decided records (docs/decisions.md: follow-up)."""
         from .engine.followup import follow_up_report
 
         return follow_up_report(self.compiled, records, period)
 
 
 def load(
-    path: str | os.PathLike, calendar_data: object = None, root: str | os.PathLike | None = None,
-    comments: bool = True,
+    path: PathLike, calendar_data: object = None, root: PathLike | None = None, comments: bool = True
 ) -> Policy:
     """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
 
@@ -384,10 +416,11 @@ def _guarded(step: Callable[[], Any], name: str) -> Any:
 
 
 def loads(
-    text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None, comments: bool = True
+    text: str, format: Format = "dsl", name: str = "<policy>", calendar_data: object = None, comments: bool = True
 ) -> Policy:
-    """Load a policy from text. A policy with ``extends`` or a calendar ``data`` file needs :func:`load`
-    (paths are relative to its file); ``calendar_data`` and ``comments`` as for :func:`load`."""
+    """Load a policy from text (``format``: ``"dsl"``, ``"yaml"`` or ``"yml"``). A policy with ``extends``
+    or a calendar ``data`` file needs :func:`load` (paths are relative to its file); ``calendar_data`` and
+    ``comments`` as for :func:`load`."""
     source = _guarded(lambda: parse_text(text, name, format, comments), name)
     for what, value in (("'extends'", source.extends), ("a calendar 'data' file", source.header.calendar_data)):
         if value is not None:

@@ -13,8 +13,11 @@ from collections.abc import Sequence
 
 from ..errors import ComplaintRulesError, PolicyError
 from ..policy import default_calendar_data
+from .helptext import EXAMPLES, finish
+from .style import MODES, color_mode, report
 
-COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "calendar")
+COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "calendar",
+            "completion", "lsp")
 # Commands that load policies take --calendar-data (docs/calendar.md); `calendar` adds its own.
 LOADING = ("check", "dump", "eval", "explain", "agenda", "test", "prove", "diff")
 
@@ -23,11 +26,26 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 
 
+def version() -> str:
+    """The installed distribution's version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("complaint-rules")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The ``complaint-rules`` parser, with every sub-command of :data:`COMMANDS` that is installed."""
     parser = argparse.ArgumentParser(
         prog="complaint-rules",
         description="Run, check, prove and diff complaint-handling policies.",
+        epilog="examples:\n" + "\n".join(f"  {EXAMPLES[name][0][0]}" for name in ("check", "eval", "prove", "diff"))
+        + "\n\n'complaint-rules COMMAND --help' describes a command, with examples.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"complaint-rules {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
@@ -38,8 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+        command = sub.choices[name]
         if name in LOADING:
-            add_calendar_data(sub.choices[name])
+            add_calendar_data(command)
+        command.add_argument("--color", choices=MODES, default="auto",
+                             help="colour diagnostics: auto (when writing to a terminal; NO_COLOR and FORCE_COLOR "
+                             "are honoured), always or never")  # fmt: skip
+        finish(command, name)
     return parser
 
 
@@ -51,16 +74,18 @@ def add_calendar_data(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (0 success, 1 findings, 2 usage errors)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return int(exc.code or 0)
     try:
-        with default_calendar_data(getattr(args, "calendar_data", None) or ()):
+        with default_calendar_data(getattr(args, "calendar_data", None) or ()), color_mode(args.color):
             return int(args.func(args))
     except PolicyError as exc:
-        print(exc.render(), file=sys.stderr)
+        with color_mode(args.color):
+            report(exc.render(), sys.stderr)
         return EXIT_FINDINGS
     except ComplaintRulesError as exc:
         print(f"complaint-rules: {exc}", file=sys.stderr)

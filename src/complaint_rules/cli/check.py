@@ -6,15 +6,20 @@ import argparse
 import datetime as dt
 import os
 import sys
+from pathlib import Path
 
-from ..errors import PolicyError
-from ..policy import Policy, load
-from ._paths import policy_files
+from ..errors import Diagnostic, PolicyError
+from ..language.overlay import near_misses
+from ..policy import Policy, load, loads, parse_file
+from ._paths import STDIN, STDIN_NAME, policy_files, read_stdin
+from .style import report
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="check policy files for errors", description=__doc__)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="policy files or directories; '-' reads standard input")
+    p.add_argument("--stdin-format", choices=("dsl", "yaml"), default="dsl",
+                   help="the syntax of a policy read from standard input (default dsl)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     p.add_argument("--horizon", type=int, default=60, metavar="DAYS",
                    help="warn when a policy's calendar data ends within DAYS days of today (default 60)")
@@ -63,20 +68,37 @@ def horizon_warning(policy: Policy, day: dt.date, days: int) -> str | None:
             f"until {year + 1}'s data is supplied (--calendar-data, docs/calendar.md)")
 
 
+def override_warnings(policy: Policy, path: Path) -> list[Diagnostic]:
+    """An overlay's new rules whose ids are near misses of its base's rule ids (:func:`near_misses`)."""
+    if policy.source.extends is None:
+        return []
+    _, base = parse_file(Path(path).parent / policy.source.extends)  # it loaded: so does its base
+    return near_misses(base, policy.source)
+
+
 def run(args: argparse.Namespace) -> int:
     files = policy_files(args.paths)
     failed = 0
     day = today(args.today)
     for path in files:
         try:
-            policy = load(path, comments=False)  # comments are only for formatting
+            # comments are only for formatting
+            if path == STDIN:
+                policy = loads(read_stdin(), args.stdin_format, STDIN_NAME, comments=False)
+            else:
+                policy = load(path, comments=False)
         except PolicyError as exc:
             failed += 1
-            print(exc.render(), file=sys.stderr)
+            report(exc.render(), sys.stderr)
             continue
+        if path == STDIN:
+            path = STDIN_NAME
+        if path != STDIN_NAME:
+            for diagnostic in override_warnings(policy, path):
+                report(diagnostic.render(), sys.stdout)
         warning = horizon_warning(policy, day, args.horizon)
         if warning:
-            print(f"{path}: {warning}")  # with the ok lines, in order: a warning is no failure
+            report(f"{path}: {warning}", sys.stdout)  # with the ok lines, in order: a warning is no failure
         if not args.quiet:
             print(f"{path}: ok")
     if not files:

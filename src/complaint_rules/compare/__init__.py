@@ -41,9 +41,9 @@ __all__ = [
 def diff(
     old: Any,
     new: Any,
-    corpus: str | os.PathLike | Iterable[Any] | None = None,
+    corpus: str | os.PathLike[str] | Iterable[Any] | None = None,
     *,
-    columns: str | os.PathLike | None = None,
+    columns: str | os.PathLike[str] | None = None,
     semantic: bool = True,
     verify: bool = True,
     now: dt.datetime | None = None,

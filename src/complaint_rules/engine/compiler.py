@@ -704,7 +704,14 @@ class _Plan:
 class CompiledPolicy:
     """A policy compiled once for fast evaluation; immutable, thread-safe and picklable (rebuilt from its IR)."""
 
-    __slots__ = ("_p", "calendar", "coerce", "fingerprint", "ir", "meta", "schema")
+    __slots__ = ("_p", "_zoned", "calendar", "coerce", "fingerprint", "ir", "meta", "schema")
+
+    ir: ir.Policy
+    fingerprint: str
+    meta: PolicyMeta
+    schema: dict[str, ir.FieldDecl]
+    calendar: Calendar | None
+    coerce: Callable[[Any], tuple[str | None, dict[str, Any]]]
 
     def __init__(self, policy: ir.Policy, fingerprint: str | None = None):
         put = object.__setattr__
@@ -721,6 +728,7 @@ class CompiledPolicy:
             raise PolicyError(str(exc), policy.header.span) from None
         put(self, "calendar", cal)
         put(self, "coerce", make_coercer(schema, timeline_for(policy)))
+        put(self, "_zoned", {})  # assume_timezone -> its coercer, made on first use
         put(self, "_p", _Plan(policy, schema, cal))
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -756,13 +764,28 @@ class CompiledPolicy:
         """Line of :attr:`source` -> the rule it evaluates, as ``"rule_id at file:line:col"``."""
         return dict(self._p.line_map)
 
-    def evaluate(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
+    def coercer(self, assume_timezone: str | dt.tzinfo | None = None) -> Callable[[Any], tuple[str | None, dict[str, Any]]]:
+        """:attr:`coerce`, or with ``assume_timezone`` (an IANA name or a tzinfo) one that reads naive date-times
+        as times in that zone. Raises ValueError for an unknown zone name."""
+        if assume_timezone is None:
+            return self.coerce
+        zone = as_zone(assume_timezone)
+        found = self._zoned.get(zone)
+        if found is None:  # two threads racing here make equal coercers; either may be kept
+            found = self._zoned[zone] = make_coercer(self.schema, timeline_for(self.ir), zone)
+        return found
+
+    def evaluate(
+        self, record: Any, now: dt.datetime | None = None, *, strict: bool = False,
+        assume_timezone: str | dt.tzinfo | None = None,
+    ) -> Decision:  # fmt: skip
         """Coerce a raw record and decide it. Raises RecordError for a bad record, EvaluationError for a bad ``now``.
 
         A time the calendar cannot place leaves the decision incomplete (see ``Decision.problems``);
-        with ``strict`` it raises EvaluationError instead.
+        with ``strict`` it raises EvaluationError instead. ``assume_timezone`` reads the record's naive
+        date-times as times in that zone (see :meth:`coercer`).
         """
-        record_id, values = self.coerce(record)
+        record_id, values = (self.coerce if assume_timezone is None else self.coercer(assume_timezone))(record)
         decision = self._p._decide(values, record_id, now, self.meta)
         if strict and decision.problems:
             raise undecided_error(record_id, decision.problems)
@@ -791,12 +814,27 @@ class CompiledPolicy:
             raise undecided_error(record_id, outcome["problems"])
         return outcome
 
-    def interpret(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
+    def interpret(
+        self, record: Any, now: dt.datetime | None = None, *, strict: bool = False,
+        assume_timezone: str | dt.tzinfo | None = None,
+    ) -> Decision:  # fmt: skip
         """The same decision by the tree-walking interpreter (the oracle)."""
-        record_id, values = self.coerce(record)
+        record_id, values = self.coercer(assume_timezone)(record)
         return interpret(
             self.ir, values, record_id=record_id, now=now, calendar=self.calendar, meta=self.meta, strict=strict
         )
+
+
+def as_zone(zone: str | dt.tzinfo) -> dt.tzinfo:
+    """A tzinfo from an IANA name (``"Asia/Shanghai"``) or a tzinfo; ValueError naming an unknown zone."""
+    if isinstance(zone, dt.tzinfo):
+        return zone
+    if not isinstance(zone, str):
+        raise ValueError(f"assume_timezone takes an IANA time zone name or a tzinfo, not {type(zone).__name__}")
+    try:
+        return ZoneInfo(zone)
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError; a bad path a ValueError
+        raise ValueError(f"unknown time zone {zone!r} (expected an IANA name such as 'Asia/Shanghai')") from None
 
 
 def compile_policy(policy: ir.Policy, fingerprint: str | None = None) -> CompiledPolicy:

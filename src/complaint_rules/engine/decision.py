@@ -504,9 +504,11 @@ class Decision(Part):
         return tuple(e for e in self.escalations if e.status == "due")
 
     def escalation(self, rule: str) -> Escalation | None:
+        """The escalation an ``escalate`` rule made (by rule id), None when it did not apply."""
         return next((e for e in self.escalations if e.rule == rule), None)
 
     def obligation(self, rule: str) -> Obligation | None:
+        """The obligation an ``obligations`` rule made (by rule id), None when it did not apply."""
         return next((o for o in self.obligations if o.rule == rule), None)
 
     @property
@@ -515,13 +517,16 @@ class Decision(Part):
         return tuple(t.rule for t in self.trace)
 
     def matched(self, rule: str) -> bool:
+        """Whether the rule with that id is in the trace (it matched and decided something)."""
         return any(t.rule == rule for t in self.trace)
 
-    def to_json(self, **kwargs) -> str:
+    def to_json(self, **kwargs: Any) -> str:
+        """The decision as JSON (``kwargs`` as for pydantic's ``model_dump_json``: ``indent=2``, ...)."""
         return self.model_dump_json(**kwargs)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Decision:
+        """A decision back from :meth:`to_json`'s JSON."""
         return cls.model_validate_json(text)
 
     def expected(self, key: str, arg: str | None = None) -> object:

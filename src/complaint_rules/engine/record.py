@@ -341,6 +341,26 @@ def _datetime(value: Any) -> dt.datetime:
     raise _Bad(f"expected a date-time such as 2026-12-01T10:00+08:00, got {_show(value)}")
 
 
+def assuming(zone: dt.tzinfo) -> Callable[[Any], dt.datetime]:
+    """A date-time converter that reads a naive date-time (an ORM's, a spreadsheet's) as a time in ``zone``.
+
+    A wall time that occurs twice in ``zone`` (the hour a clock goes back) is the earlier one (``fold=0``).
+    """
+
+    def convert(value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+            except ValueError:
+                return _datetime(value)  # its message
+        if isinstance(value, dt.datetime) and (value.tzinfo is None or value.utcoffset() is None):
+            return value.replace(tzinfo=zone)
+        return _datetime(value)
+
+    return convert
+
+
 def _duration(value: Any) -> ir.Duration:
     if type(value) is ir.Duration:
         out = value
@@ -430,10 +450,12 @@ def _set(members: tuple[str, ...]) -> Callable[[Any], frozenset]:
     return convert
 
 
-def _converter(decl: ir.FieldDecl) -> Callable[[Any], Any]:
+def _converter(decl: ir.FieldDecl, moment: Callable[[Any], dt.datetime] = _datetime) -> Callable[[Any], Any]:
     kind = decl.type.kind
     if decl.name == "id":
         return _record_id
+    if kind == "datetime":
+        return moment
     if kind == "money":
         return _money(decl.type.currency)
     if kind == "enum":
@@ -454,7 +476,9 @@ _SIMPLE: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _follow_ups(value: Any, problems: list[tuple[str, str]]) -> tuple[FollowUpRecord, ...]:
+def _follow_ups(
+    value: Any, problems: list[tuple[str, str]], moment: Callable[[Any], dt.datetime] = _datetime
+) -> tuple[FollowUpRecord, ...]:
     if isinstance(value, (str, bytes)):
         try:
             value = json.loads(value) if value.strip() else []
@@ -482,7 +506,7 @@ def _follow_ups(value: Any, problems: list[tuple[str, str]]) -> tuple[FollowUpRe
             problems.append((where, f"expected {{at, method, satisfied}}, got {_show(raw)}"))
             continue
         fields: dict[str, Any] = {}
-        for name, convert in (("at", _datetime), ("method", _text), ("satisfied", _bool)):
+        for name, convert in (("at", moment), ("method", _text), ("satisfied", _bool)):
             v = item.get(name)
             if v is None or (isinstance(v, str) and not v.strip()):
                 if name == "at":
@@ -637,13 +661,18 @@ class _Field(NamedTuple):
     required: bool
 
 
-def make_coercer(schema: Mapping[str, ir.FieldDecl], timeline: Timeline | None = None,
-                 ) -> Callable[[Any], tuple[str | None, dict[str, Any]]]:  # fmt: skip
+def make_coercer(
+    schema: Mapping[str, ir.FieldDecl], timeline: Timeline | None = None, assume_timezone: dt.tzinfo | None = None
+) -> Callable[[Any], tuple[str | None, dict[str, Any]]]:
     """A fast ``raw -> (record_id, values)`` for one schema; see :func:`coerce`. ``timeline`` names what a
-    record's ``history`` may show (without it, any name)."""
+    record's ``history`` may show (without it, any name). With ``assume_timezone``, a naive date-time is
+    read as a time in that zone instead of being refused."""
     derived = {d.name for d in DERIVED_FIELDS}
+    moment = _datetime if assume_timezone is None else assuming(assume_timezone)
     plan = tuple(
-        _Field(d.name, _converter(d), d.default, d.required) for d in schema.values() if d.name not in derived
+        _Field(d.name, _converter(d, moment), d.default, d.required)
+        for d in schema.values()
+        if d.name not in derived
     )
     # For plain dicts: start from the defaults and convert only the keys the record has (records carry
     # far fewer keys than the schema has fields); problems are put back in schema order afterwards.
@@ -653,7 +682,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl], timeline: Timeline | None =
     # and for a set of declared members the members a list may give exactly (as _set's fast path takes them)).
     converters = {
         f.name: (i, f.convert, _as_is(f), _unchanged(schema[f.name].type.members)
-                 if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is _datetime,
+                 if schema[f.name].type.kind == "enum" else _NO_MEMBERS, f.convert is moment,
                  (_unchanged(schema[f.name].type.members) or None) if schema[f.name].type.kind == "set" else None)
         for i, f in enumerate(plan)
     }  # fmt: skip
@@ -756,7 +785,7 @@ def make_coercer(schema: Mapping[str, ir.FieldDecl], timeline: Timeline | None =
             values[FOLLOW_UPS] = ()
             values.update(no_follow_ups)
             return record_id, values
-        entries = _follow_ups(given, problems)
+        entries = _follow_ups(given, problems, moment)
         if problems:
             raise RecordError(record_id, problems)
         values[FOLLOW_UPS] = entries

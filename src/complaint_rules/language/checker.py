@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
-from .. import ir, limits
+from .. import currencies, ir, limits
 from ..errors import CalendarError, Diagnostic
 from ..fields import DERIVED_FIELDS, FOLLOW_UPS, HISTORY
 from ..span import Span, locate
@@ -76,6 +76,18 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     if 0 < len(choices) <= 8:
         return "; expected one of " + ", ".join(choices)
     return ""
+
+
+# Words that mean "no value" in other languages; compared with '==', they are a mistake for 'is missing'.
+_NO_VALUE_WORDS = frozenset({"missing", "null", "none", "None", "nil", "empty", "absent"})
+
+
+def _quoted(span: Span | None) -> bool:
+    """Whether the value at ``span`` is written as a quoted string (then it means the text itself)."""
+    if span is None or span.source is None:
+        return False
+    line = span.source.line(span.line)
+    return line[span.column - 1 : span.column] in ("'", '"')
 
 
 def _kind(t: ir.FieldType) -> str:
@@ -190,6 +202,11 @@ class _Checker:
     # -- header and declarations
     def header(self) -> None:
         h = self.policy.header
+        if h.currency is not None and not currencies.known(h.currency):
+            meant = currencies.suggestion(h.currency)
+            hint = f" (did you mean {meant}?)" if meant else ""
+            self.add("name", f"{h.currency} is not an ISO 4217 currency code{hint}",
+                     locate(h.span, h.currency, after=r"\bcurrency\b"))  # fmt: skip
         if h.hours is not None and h.hours[0] >= h.hours[1]:
             self.add("structure", f"business hours {h.hours[0]:%H:%M}-{h.hours[1]:%H:%M} end before they start",
                      locate(h.span, "hours"))
@@ -552,6 +569,12 @@ class _Checker:
             return
         name, kind, value = e.left.name, decl.type.kind, e.right.value
         right = e.right.span or span
+        if (isinstance(value, str) and value in _NO_VALUE_WORDS and e.op in ("==", "!=")
+                and value not in decl.type.members and not _quoted(right)):  # fmt: skip
+            test = "is missing" if e.op == "==" else "is present"
+            self.add("type", f"'{name} {e.op} {value}' compares '{name}' with the word '{value}'; to test whether "
+                     f"it has a value, write '{name} {test}'", right)
+            return
         if e.op not in ("==", "!=") and kind not in ORDERED_KINDS:
             use = {"enum": "'in {...}'", "set": "'has any {...}'", "text": "'mentions any {...}'"}.get(kind, "'=='")
             self.add("type", f"'{e.op}' needs an ordered value, but '{name}' is {_kind(decl.type)}; use {use}",

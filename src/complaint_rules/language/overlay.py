@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Callable, Sequence
 
 from .. import ir
-from ..errors import Diagnostics
+from ..errors import Diagnostic, Diagnostics
+from ..span import locate
 
 RULE_BLOCKS = ("deadlines", "escalate", "obligations")
 
@@ -97,6 +99,25 @@ def merge(base: ir.Policy, overlay: ir.Policy, diagnostics: Diagnostics) -> ir.P
         span=overlay.span,
         comments=overlay.comments,
     )
+
+
+def near_misses(base: ir.Policy, overlay: ir.Policy) -> list[Diagnostic]:
+    """Warnings for overlay rules that add a new rule whose id is close to a base rule's id: most likely a
+    misspelt override (``defect_contct`` for ``defect_contact``), which would leave the base rule in force."""
+    base_ids = [r.id for r in ir.all_rules(base)]
+    known = set(base_ids)
+    found = []
+    for rule in ir.all_rules(overlay):
+        if rule.id in known:
+            continue
+        close = difflib.get_close_matches(rule.id, base_ids, n=1, cutoff=0.85)
+        if close:
+            found.append(Diagnostic(
+                "name", f"warning: rule '{rule.id}' is a new rule, not an override: the base policy has no rule "
+                f"'{rule.id}' (did you mean '{close[0]}'? as written, '{close[0]}' stays in force)",
+                locate(rule.span, rule.id) if rule.span is not None else overlay.span,
+            ))  # fmt: skip
+    return found
 
 
 def _merge_header(base: ir.Header, new: ir.Header) -> ir.Header:

@@ -6,6 +6,7 @@ The schema checks shapes and spellings; the meaning (conditions, names, types) i
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from .. import ir
@@ -15,6 +16,15 @@ SCHEMA_ID = "https://complaint-rules.invalid/schema/policy.yaml.json"
 NAME = r"^[a-z_][a-z0-9_]*$"
 MONEY = r"^-?\d+(\.\d+)? [A-Z]{3}$"
 PERCENT = r"^\d+(\.\d+)?%$"
+_UNITS = r"(minutes?|hours?|days?|weeks?|months?|years?|working\s+days?|business\s+hours?)"
+#: A duration as the grammar reads it (``2 hours``, ``1 working day``, ``3d``), or the close of working days
+#: (``end of day``, ``end of 2 working days``).
+DURATION = rf"^\s*(\d+\s*{_UNITS}|\d+(min|bh|wd|mo|h|d|w|y)|end\s+of\s+(day|\d+\s*{_UNITS}))\s*$"
+_MEMBERS = r"\{\s*[a-z_][a-z0-9_]*(\s*,\s*[a-z_][a-z0-9_]*)*\s*\}"
+#: The compact form of a record field: a type, ``money CNY``, ``enum {a, b}``, ``set of enum {a, b}``, and
+#: after it what the DSL's field line may add (``= default``, ``required``, a label).
+FIELD_TYPE = (rf"^\s*(bool|int|decimal|text|date|datetime|duration|money(\s+[A-Z]{{3}})?|enum\s*{_MEMBERS}"
+              rf"|set\s+of\s+enum\s*{_MEMBERS})(\s*=.*|\s+required.*|\s+\".*)?$")
 
 
 def _ref(name: str) -> dict:
@@ -81,7 +91,8 @@ def _definitions() -> dict:
             "type": ["string", "boolean"],
             "description": 'a DSL condition, e.g. "category == product_quality and repeat_count >= 2"',
         },
-        "duration": {"type": "string", "description": "e.g. 2 hours, 1 working day, 4 business hours, 3d"},
+        "duration": {"type": "string", "pattern": DURATION,
+                     "description": "e.g. 2 hours, 1 working day, 4 business hours, 3d, end of day"},
         "timing": {
             "type": "string",
             "description": "immediately | DURATION before CLOCK | DURATION after CLOCK | for DURATION",
@@ -105,12 +116,14 @@ def _definitions() -> dict:
             "anyOf": [
                 {
                     "type": "string",
+                    "pattern": FIELD_TYPE,
                     "description": "compact form: just the type, e.g. text, money CNY, enum {a, b}",
                 },
                 _obj(
                     {
                         "type": {
                             "type": "string",
+                            "pattern": rf"^({'|'.join(ir.FIELD_KINDS)}|set of enum)$",
                             "description": "one of " + ", ".join(ir.FIELD_KINDS) + " (set of enum)",
                         },
                         "members": _list(_ref("name"), "enum and set: the members, in order"),
@@ -159,6 +172,24 @@ def _definitions() -> dict:
             "an embedded test: given a record, expect outputs",
         ),
     }
+
+
+def schema_file() -> Path:
+    """The schema as a file inside the installed package (``complaint_rules/schema/policy.yaml.json``), for an
+    editor's settings; the same text ``complaint-rules schema`` prints."""
+    return Path(__file__).resolve().parent.parent / "schema" / "policy.yaml.json"
+
+
+def schema_text() -> str:
+    """:func:`json_schema` as the JSON text that :func:`schema_file` holds."""
+    import json
+
+    return json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+
+
+def modeline(url: str) -> str:
+    """The first line that tells yaml-language-server (VS Code, Neovim, ...) which schema a YAML policy follows."""
+    return f"# yaml-language-server: $schema={url}\n"
 
 
 def json_schema() -> dict:

@@ -101,7 +101,9 @@ def _cache_key(grammar: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _parser() -> Lark:
+def lark_parser() -> Lark:
+    """The one Lark parser of the process (policies, fragments and comments), read from the cache when it can
+    be; ``lark_parser.cache_clear()`` makes the next call build or read it again."""
     grammar = grammar_text()
     key = _cache_key(grammar).encode("ascii")
     path = parser_cache_path(grammar)
@@ -154,11 +156,58 @@ def parse(text: str, name: str = "<policy>", comments: bool = True) -> ir.Policy
             _at_offset(source, lone.start()),
         )
     found: list[Token] | None = [] if comments else None
-    tree = _parse_tree(text, source, "start", found)
+    try:
+        tree = _parse_tree(text, source, "start", found)
+    except PolicySyntaxError as exc:
+        later = _later_syntax_errors(text, source, exc)
+        if not later:
+            raise
+        raise PolicySyntaxError(exc.message, exc.span, diagnostics=(*exc.diagnostics, *later)) from None
     policy = _build(tree, source, "start")
     if found is None:
         return policy
     return attach_comments(policy, [(c.line, c.column, c.value) for c in found])
+
+
+# A line that opens a top-level block: where parsing starts again after a syntax error.
+_BLOCK_START = re.compile(r"^(record|units|levels|statuses|classify|route|deadlines|escalate|compensate|follow_up|"
+                          r"obligations|invariants|test|extends|drop)\b", re.MULTILINE)
+_MAX_RECOVERED = 10  # further syntax errors reported after the first (each costs a parse)
+_RECOVER_BYTES = 200_000  # a longer text reports its first syntax error only
+
+
+def _later_syntax_errors(text: str, source: Source, first: PolicySyntaxError) -> list:
+    """The syntax errors of the blocks after the one that failed, each found by parsing the text with
+    everything before the next block blanked out (lines and columns kept) behind a stub header."""
+    found: list = []
+    if len(text) > _RECOVER_BYTES:
+        return found
+    line = first.line or 1
+    lines = text.split("\n")
+    offset = sum(len(x) + 1 for x in lines[:line])  # the start of the line after the error
+    while len(found) < _MAX_RECOVERED:
+        start = _BLOCK_START.search(text, offset)
+        if start is None:
+            break
+        stub = 'policy"p"{}'
+        rows = re.sub(r"[^\n]", " ", text[: start.start()]).split("\n")
+        room = next((i for i, row in enumerate(rows[:-1]) if len(row) >= len(stub)), None)
+        if room is None:
+            break  # no line before the block is long enough for the stub header: stop here
+        rows[room] = stub + rows[room][len(stub):]
+        blanked = "\n".join(rows) + text[start.start():]
+        try:
+            lark_parser().parse(blanked, start="start")
+        except UnexpectedInput as exc:
+            error = _syntax_error(exc, blanked, source, None)
+            if error.span is None or error.line is None or error.line <= line:
+                break
+            found.extend(error.diagnostics)
+            line = error.line
+            offset = sum(len(x) + 1 for x in lines[:line])
+            continue
+        break
+    return found
 
 
 def parse_fragment(text: str, kind: str, source: Source | None = None, line: int = 1, column: int = 1):
@@ -177,10 +226,10 @@ def parse_fragment(text: str, kind: str, source: Source | None = None, line: int
 def _parse_tree(text: str, source: Source, start: str, comments: list | None, shift: Shift | None = None) -> Tree:
     try:
         if comments is None:
-            return _parser().parse(text, start=start)
+            return lark_parser().parse(text, start=start)
         _SINK.comments = comments
         try:
-            return _parser().parse(text, start=start)
+            return lark_parser().parse(text, start=start)
         finally:
             _SINK.comments = None
     except UnexpectedInput as exc:
@@ -213,7 +262,7 @@ def _describe(terminal: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _terminals() -> dict:
-    return {t.name: t for t in _parser().terminals}
+    return {t.name: t for t in lark_parser().terminals}
 
 
 def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift | None) -> PolicySyntaxError:
@@ -240,7 +289,7 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift 
     expected = [e for e in expected if e != "$end"]
     if isinstance(exc, UnexpectedCharacters) and exc.allowed:
         expected = sorted({_describe(t) for t in exc.allowed})
-    message = f"unexpected {found}"
+    message = f"unexpected {found}" + _hint(found.strip("'"), text, exc, expected)
     if expected:
         if len(expected) > 8:
             expected = expected[:8] + ["..."]
@@ -249,6 +298,32 @@ def _syntax_error(exc: UnexpectedInput, text: str, source: Source, shift: Shift 
     end = column + max(1, width)
     span = shift.span(line, column, line, end) if shift else Span(source, line, column, line, end)
     return PolicySyntaxError(message, span)
+
+
+# Words people write for a unit the language spells otherwise.
+_UNIT_HINTS = {
+    "workday": "working day", "workdays": "working days", "work_day": "working day", "work_days": "working days",
+    "weekday": "working day", "weekdays": "working days", "businessday": "working day",
+    "businessdays": "working days", "bday": "working day", "bdays": "working days", "wd": "working day",
+    "hr": "hour", "hrs": "hours", "h": "hours", "min": "minute", "mins": "minutes", "d": "days", "w": "weeks",
+    "wk": "week", "wks": "weeks", "mo": "month", "mos": "months",
+}
+# Operators of other languages, and the words this one uses.
+_OPERATOR_HINTS = {"&": "and", "|": "or", "!": "not"}
+
+
+def _hint(found: str, text: str, exc: UnexpectedInput, expected: list[str]) -> str:
+    """A ``did you mean`` for the mistakes people make most (other languages' operators, unit spellings)."""
+    if isinstance(exc, UnexpectedCharacters) and found in _OPERATOR_HINTS:
+        pos = exc.pos_in_stream
+        written = text[pos : pos + 2] if text[pos : pos + 2] in ("&&", "||") else found
+        if written == "!" and text[pos : pos + 2] == "!=":
+            return ""
+        return f" (write '{_OPERATOR_HINTS[found]}' for '{written}')"
+    word = found.lower()
+    if word in _UNIT_HINTS and any(e.strip("'") in ("day", "days", "hour", "hours") for e in expected):
+        return f" (did you mean '{_UNIT_HINTS[word]}'?)"
+    return ""
 
 
 def check_size(text: str, source: Source) -> None:
