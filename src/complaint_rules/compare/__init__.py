@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .impact import Impact, impact, read_corpus
+from .present import Labels
 from .report import FORMATS, PolicyDiff
 from .semantic import SemanticChange, analyse, semantic_diff
 from .sources import DiffSourceError, Side, resolve
@@ -24,6 +25,7 @@ __all__ = [
     "Change",
     "DiffSourceError",
     "Impact",
+    "Labels",
     "PolicyDiff",
     "SemanticChange",
     "Side",
@@ -61,6 +63,7 @@ def diff(
         old_fingerprint=a.policy.fingerprint,
         new_fingerprint=b.policy.fingerprint,
         structural=structural_diff(a.resolved, b.resolved),
+        labels=Labels.of(a.resolved, b.resolved),
     )
     if semantic:
         changes, notes = semantic_diff(a.resolved, b.resolved)
