@@ -57,7 +57,7 @@ def test_the_page_renders_with_its_tables_and_charts(report):
     name, d, page = report
     dom = chromium("--dump-dom", page.as_uri())
     assert "<body>" in dom and "Policy diff:" in dom
-    for section in ("summary", "structural", "semantic", "impact"):
+    for section in ("summary", "structural", "semantic", "impact", "whatif"):
         assert f'id="{section}"' in dom
     # every structural change and every region is a row the browser built
     assert len(re.findall(r'<tr class="change ', dom)) == len(d.structural)
@@ -70,6 +70,13 @@ def test_the_page_renders_with_its_tables_and_charts(report):
     assert d.impact.changed > 0
     for s in d.semantic:
         assert s.output in dom
+    # what-if: each table that has rows is drawn, two bars (old, new) per row
+    whatif = dom[dom.index('id="whatif"') :].split("</section>")[0]
+    for table in d.whatif.tables:
+        if table.rows:
+            assert table.title in whatif
+    rows = sum(len(t.rows) for t in d.whatif.tables)
+    assert whatif.count('<rect class="bar old"') == whatif.count('<rect class="bar new"') == rows > 0
 
 
 def test_the_dealer_page_names_the_changes_a_reviewer_approves(report):

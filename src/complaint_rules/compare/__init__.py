@@ -19,6 +19,7 @@ from .semantic import SemanticChange, analyse, semantic_diff
 from .sources import DiffSourceError, Side, resolve
 from .structural import Change, length_notes, structural_diff
 from .verify import verify_witnesses
+from .whatif import WhatIf, whatif
 
 __all__ = [
     "FORMATS",
@@ -37,6 +38,8 @@ __all__ = [
     "semantic_diff",
     "structural_diff",
     "verify_witnesses",
+    "WhatIf",
+    "whatif",
 ]
 
 
@@ -49,12 +52,14 @@ def diff(
     semantic: bool = True,
     verify: bool = True,
     now: dt.datetime | None = None,
+    as_of: dt.datetime | None = None,
 ) -> PolicyDiff:
     """Diff two policies (each a Policy, an ``ir.Policy``, a path or a git spec ``REV:path``).
 
     With ``corpus`` (a JSONL/CSV path, with an optional ``columns`` mapping file, or an iterable of
-    records) the impact layer decides every record under both. ``verify`` evaluates each semantic
-    witness under both policies and records what it got (needs the evaluator).
+    records) the impact layer decides every record under both, and the what-if layer sums the old and
+    new totals a manager plans with (:mod:`.whatif`; ``as_of`` as there). ``verify`` evaluates each
+    semantic witness under both policies and records what it got (needs the evaluator).
     """
     a, b = resolve(old), resolve(new)
     result = PolicyDiff(
@@ -75,8 +80,11 @@ def diff(
     if corpus is not None:
         if isinstance(corpus, (str, os.PathLike)):
             rows: Iterable[Any] = read_corpus(corpus, columns)
+            again: Iterable[Any] = read_corpus(corpus, columns)
             name = os.fspath(corpus)
         else:
-            rows, name = corpus, "<records>"
+            rows = again = list(corpus)  # read twice: once per layer
+            name = "<records>"
         result.impact = impact(a.policy, b.policy, rows, corpus=name, now=now)
+        result.whatif = whatif(a.policy, b.policy, again, corpus=name, now=now, as_of=as_of)
     return result

@@ -11,6 +11,7 @@ from .impact import Impact
 from .present import Labels, show, trimmed
 from .semantic import SemanticChange
 from .structural import Change
+from .whatif import WhatIf, whatif_text
 
 FORMATS = ("text", "markdown", "json", "html")
 MIN_BYTES = 400  # the smallest --max-bytes: the title, the verdict and the truncation note fit in it
@@ -26,6 +27,7 @@ class PolicyDiff(BaseModel):
     structural: list[Change] = Field(default_factory=list)
     semantic: list[SemanticChange] | None = None  # None when the semantic layer was not run
     impact: Impact | None = None
+    whatif: WhatIf | None = None  # old and new totals over the corpus; None without one
     notes: list[str] = Field(default_factory=list)
     labels: Labels = Field(default_factory=Labels)  # the policies' unit, level and field labels, for readers
 
@@ -97,6 +99,9 @@ def render_text(d: PolicyDiff) -> str:
     if d.impact is not None:
         lines.append("")
         lines.extend(_impact_text(d.impact))
+    if d.whatif is not None:
+        lines.append("")
+        lines.extend(whatif_text(d.whatif))
     if d.notes:
         lines.append("")
         lines.append("notes:")
@@ -200,9 +205,34 @@ def render_markdown(d: PolicyDiff, *, witnesses: bool = True, keep: int | None =
                 if o.other:
                     out.append(f"| {o.output} | (other) | | {o.other} | |")
             out.append("")
+    if d.whatif is not None:
+        out += _whatif_markdown(d, d.whatif, keep)
     if d.notes:
         out += ["#### Notes", ""] + [f"- {_md(n)}" for n in d.notes] + [""]
     return "\n".join(out)
+
+
+def _whatif_markdown(d: PolicyDiff, w: WhatIf, keep: int | None) -> list[str]:
+    out = [f"#### What if: old and new totals on `{w.corpus}`", "",
+           f"{w.decided} of {w.records} records decided under both.", ""]
+    for t in w.tables:
+        if not t.rows:
+            continue
+        rows = t.rows if keep is None else t.rows[:keep]
+        out += [f"**{t.title}**", "", f"| {t.key} | old | new | change |", "|---|---:|---:|---:|"]
+        for r in rows:
+            name = d.labels.name(r.key)
+            shown = f"{name} (`{r.key}`)" if name else f"`{r.key}`"
+            sign = "+" if r.delta > 0 else ""
+            out.append(f"| {_md(shown)} | {_n(r.old)} | {_n(r.new)} | {sign}{_n(r.delta)} |")
+        if len(rows) < len(t.rows):
+            out.append(f"| … {len(t.rows) - len(rows)} more left out for size | | | |")
+        out += ([f"*{_md(t.note)}*"] if t.note else []) + [""]
+    return out
+
+
+def _n(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:,.2f}"
 
 
 def fit_markdown(d: PolicyDiff, max_bytes: int) -> str:
