@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("values", ("engine.decision", "engine.record")),
     ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
     ("load", ("policy",)),
-    ("io", ("batch",)),
+    ("io", ("batch", "logs")),
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),
     ("tools", ("testing",)),

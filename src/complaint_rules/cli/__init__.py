@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from ..errors import ComplaintRulesError, PolicyError
 from ..policy import default_calendar_data
 
-COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff", "calendar")
+COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "test", "prove", "diff", "calendar",
+            "log", "replay")  # fmt: skip
 # Commands that load policies take --calendar-data (docs/calendar.md); `calendar` adds its own.
-LOADING = ("check", "dump", "eval", "explain", "test", "prove", "diff")
+LOADING = ("check", "dump", "eval", "explain", "test", "prove", "diff", "log", "replay")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

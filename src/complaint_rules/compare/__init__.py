@@ -14,6 +14,7 @@ from typing import Any
 
 from .impact import Impact, impact, read_corpus
 from .present import Labels
+from .replay import Difference, ReplayReport, replay
 from .report import FORMATS, PolicyDiff
 from .semantic import SemanticChange, analyse, semantic_diff
 from .sources import DiffSourceError, Side, resolve
@@ -24,16 +25,19 @@ from .whatif import WhatIf, whatif
 __all__ = [
     "FORMATS",
     "Change",
+    "Difference",
     "DiffSourceError",
     "Impact",
     "Labels",
     "PolicyDiff",
+    "ReplayReport",
     "SemanticChange",
     "Side",
     "analyse",
     "diff",
     "impact",
     "read_corpus",
+    "replay",
     "resolve",
     "semantic_diff",
     "structural_diff",
