@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("check", ("language.overlay", "language.checker")),
     ("values", ("engine.decision", "engine.record")),
     ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
-    ("load", ("policy",)),
+    ("load", ("policy", "versions")),
     ("io", ("batch", "logs")),
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),

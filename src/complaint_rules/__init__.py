@@ -16,6 +16,7 @@ from .errors import (
     RecordError,
 )
 from .policy import Policy, load, loads
+from .versions import PolicySet, load_set
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyNameError",
+    "PolicySet",
     "PolicyStructureError",
     "PolicySyntaxError",
     "PolicyTypeError",
@@ -35,6 +37,7 @@ __all__ = [
     "calendar",
     "diff",
     "load",
+    "load_set",
     "loads",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import datetime as dt
 import os
 import re
 import stat
@@ -13,19 +14,20 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from . import ir, limits
-from .errors import Diagnostics, PolicyError, PolicySyntaxError
+from .errors import Diagnostics, PolicyError, PolicySyntaxError, RecordError
 from .language.frontend import dsl
 from .language.overlay import merge
 from .language.printer import fingerprint, print_policy, strip_comments  # noqa: F401  (part of this module's API)
 from .span import Source, Span
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from .engine.decision import Decision
 
 DSL_SUFFIXES = (".policy",)
 YAML_SUFFIXES = (".yaml", ".yml")
+# What evaluate does with a record received before the policy's `effective` date (docs/versions.md).
+BEFORE_EFFECTIVE_CHOICES = ("allow", "error")
+BEFORE_EFFECTIVE = "allow"
 
 
 def parse_text(text: str, name: str, format: str = "dsl") -> ir.Policy:
@@ -265,12 +267,17 @@ class Policy:
     A Policy is immutable: its IR, fingerprint and compiled program always belong together.
     """
 
-    __slots__ = ("_compiled", "fingerprint", "ir", "path", "source")
+    __slots__ = ("_compiled", "before_effective", "fingerprint", "ir", "path", "source")
 
-    def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None):
+    def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None,
+                 before_effective: str = BEFORE_EFFECTIVE):  # fmt: skip
         resolved = resolved if resolved is not None else source
+        if before_effective not in BEFORE_EFFECTIVE_CHOICES:
+            raise ValueError(f"before_effective must be one of {', '.join(BEFORE_EFFECTIVE_CHOICES)}, "
+                             f"not {before_effective!r}")
         for name, value in (("source", source), ("ir", resolved), ("path", path),
-                            ("fingerprint", fingerprint(resolved)), ("_compiled", None)):  # fmt: skip
+                            ("fingerprint", fingerprint(resolved)), ("_compiled", None),
+                            ("before_effective", before_effective)):  # fmt: skip
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -300,10 +307,20 @@ class Policy:
         return f"<Policy {self.id!r} version={self.version!r} {self.fingerprint[:19]}>"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"source": self.source, "ir": self.ir, "path": self.path}
+        return {"source": self.source, "ir": self.ir, "path": self.path, "before_effective": self.before_effective}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["source"], state["ir"], state["path"])
+        self.__init__(state["source"], state["ir"], state["path"], state.get("before_effective", BEFORE_EFFECTIVE))
+
+    @property
+    def effective(self) -> dt.date | None:
+        """The date the policy is in force from (its header's ``effective``), None when it declares none."""
+        return self.ir.header.effective
+
+    def in_force(self, received_at: dt.datetime) -> bool:
+        """Whether a complaint received at ``received_at`` falls on or after :attr:`effective`, as a date
+        in the policy's time zone (UTC without one)."""
+        return self.effective is None or local_date(self.ir, received_at) >= self.effective
 
     # -- printing
     def to_dsl(self) -> str:
@@ -338,11 +355,23 @@ class Policy:
         :class:`~complaint_rules.errors.EvaluationError` naming the record and the rule instead.
         """
         compiled = self._compiled  # set at load; the property only for a policy built some other way
-        return (compiled if compiled is not None else self.compiled).evaluate(record, now, strict=strict)
+        compiled = compiled if compiled is not None else self.compiled
+        if self.before_effective == "error" and self.ir.header.effective is not None:
+            record_id, values = compiled.coerce(record)
+            self._check_in_force(record_id, values)
+            return compiled.decide(values, record_id, now, strict=strict)
+        return compiled.evaluate(record, now, strict=strict)
 
     def interpret(self, record: Any, now: dt.datetime | None = None, *, strict: bool = False) -> Decision:
         """The same decision by the tree-walking interpreter (the test oracle; slower)."""
+        if self.before_effective == "error" and self.ir.header.effective is not None:
+            self._check_in_force(*self.compiled.coerce(record))
         return self.compiled.interpret(record, now=now, strict=strict)
+
+    def _check_in_force(self, record_id: str | None, values: dict[str, Any]) -> None:
+        received = values.get("received_at")
+        if isinstance(received, dt.datetime) and not self.in_force(received):
+            raise RecordError(record_id, [("received_at", before_effective_message(self, received))])
 
     def follow_up_report(self, records: Iterable[Any], period: Any = None):
         from .engine.followup import follow_up_report
@@ -350,18 +379,42 @@ class Policy:
         return follow_up_report(self.compiled, records, period)
 
 
-def load(path: str | os.PathLike, calendar_data: object = None, root: str | os.PathLike | None = None) -> Policy:
+def local_date(policy: ir.Policy, when: dt.datetime) -> dt.date:
+    """The date of ``when`` in the policy's time zone (UTC without one)."""
+    from zoneinfo import ZoneInfo
+
+    zone = policy.header.timezone
+    return when.astimezone(ZoneInfo(zone) if zone else dt.timezone.utc).date()
+
+
+def before_effective_message(policy: Policy, received: dt.datetime) -> str:
+    version = f" version {policy.version}" if policy.version else ""
+    return (f"received {local_date(policy.ir, received).isoformat()}, before {policy.id}{version} is in force "
+            f"(effective {policy.effective.isoformat()}); load it with before_effective='allow' to decide "
+            "it anyway")
+
+
+def load(
+    path: str | os.PathLike,
+    calendar_data: object = None,
+    root: str | os.PathLike | None = None,
+    *,
+    before_effective: str = BEFORE_EFFECTIVE,
+) -> Policy:
     """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
 
     ``calendar_data``: calendar data files the host supplies (a path to a file or directory, a mapping,
     a CalendarData, or a list of them; docs/calendar.md), used after the policy's own ``data`` file.
     ``extends`` may only name policy files below ``root`` (default: the policy file's own directory).
+    ``before_effective``: what :meth:`Policy.evaluate` does with a record received before the policy's
+    ``effective`` date: ``"allow"`` decides it (the default), ``"error"`` raises a RecordError naming both
+    dates (docs/versions.md).
     """
     source, resolved = parse_file(path, root=root)
     resolved = with_calendar_data(resolved, calendar_data)
     shown = display_path(Path(path))
     check_resolved(resolved)
-    policy = Policy(source, resolved, shown)
+    policy = Policy(source, resolved, shown, before_effective)
     _guarded(lambda: policy.compiled, shown)  # compile now: a policy that loads is one that evaluates
     return policy
 
@@ -376,7 +429,14 @@ def _guarded(step: Callable[[], Any], name: str) -> Any:
                           Span(Source(name, ""), 1, 1)) from None
 
 
-def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data: object = None) -> Policy:
+def loads(
+    text: str,
+    format: str = "dsl",
+    name: str = "<policy>",
+    calendar_data: object = None,
+    *,
+    before_effective: str = BEFORE_EFFECTIVE,
+) -> Policy:
     """Load a policy from text. A policy with ``extends`` or a calendar ``data`` file needs :func:`load`
     (paths are relative to its file); ``calendar_data`` as for :func:`load`."""
     source = _guarded(lambda: parse_text(text, name, format), name)
@@ -387,6 +447,6 @@ def loads(text: str, format: str = "dsl", name: str = "<policy>", calendar_data:
             )
     resolved = with_calendar_data(source, calendar_data)
     check_resolved(resolved)
-    policy = Policy(source, resolved, None)
+    policy = Policy(source, resolved, None, before_effective)
     _guarded(lambda: policy.compiled, name)  # compile now: a policy that loads is one that evaluates
     return policy

@@ -16,7 +16,8 @@ import sys
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("log", help="decide records and keep the decisions in a decision log",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("policy", metavar="POLICY", help="policy file (.policy, .yaml, .yml)")
+    p.add_argument("policy", metavar="POLICY",
+                   help="policy file, or a folder of its versions (each record under the version in force)")
     p.add_argument("input", metavar="INPUT", help="records: .jsonl or .csv")
     p.add_argument("--to", required=True, metavar="LOG", help="the log: FILE.jsonl, postgresql://..., or an SQLite file")
     p.add_argument("--columns", metavar="MAP.json", help="mapping of input columns to record fields (as for eval)")
@@ -30,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from ..batch import ColumnMap, input_kind, read_rows
     from ..logs import log_records, open_log
     from ..policy import load
+    from ..versions import load_set
     from .eval import parse_now
 
     now = parse_now(args.now)
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.key_file:
         with open(args.key_file, "rb") as f:
             key = f.read().strip()
-    policy = load(args.policy)
+    policy = load_set(args.policy) if os.path.isdir(args.policy) else load(args.policy)
     mapping = ColumnMap.load(args.columns) if args.columns else None
     with open(args.input, "rb") as stream, open_log(args.to) as sink:
         written, failed = log_records(policy, read_rows(stream, input_kind(args.input), mapping), sink, now, key=key)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..errors import ComplaintRulesError
+from ..versions import PolicySet
 from .entry import LogEntry, decision_id, input_digest, is_masked, logged, masked_input, replayable
 from .sinks import JsonlSink, LogError, PostgresSink, SqliteSink, Sink, open_log
 
@@ -44,7 +45,9 @@ def log_records(
     key: bytes | None = None,
 ) -> tuple[int, list[tuple[str | None, str]]]:
     """Decide and log every record; (entries written, [(record id, why) for records that could not be
-    decided]). ``records`` yields dicts or :class:`~complaint_rules.batch.Row` objects."""
+    decided]). ``records`` yields dicts or :class:`~complaint_rules.batch.Row` objects. ``policy`` is a
+    Policy, or a :class:`~complaint_rules.versions.PolicySet`: each record is then decided and logged under
+    the version in force at its ``received_at``."""
     written = 0
     failed: list[tuple[str | None, str]] = []
     batch: list[LogEntry] = []
@@ -55,7 +58,8 @@ def log_records(
             failed.append((rid, "unreadable row"))
             continue
         try:
-            batch.append(logged(policy, record, now, key=key))
+            version = policy.version_for(record) if isinstance(policy, PolicySet) else policy
+            batch.append(logged(version, record, now, key=key))
         except ComplaintRulesError as exc:
             failed.append((rid, str(exc).splitlines()[0]))
             continue
