@@ -184,3 +184,13 @@ def test_html_of_equivalent_policies_says_so():
     d = complaint_rules.diff(FIX / "base.policy", FIX / "reformatted.policy")
     page = d.render("html")
     assert "Equivalent: no structural change" in page and 'id="structural"' not in page
+
+
+def test_chart_labels_fit_left_of_the_bars():
+    from complaint_rules.compare.html import _short, bar_chart
+
+    assert _short("remedy tier") == "remedy tier"
+    assert _short("x" * 50) == "x" * 44 + "…"
+    assert _short("跨部门抱怨处理小组" * 3) == "跨部门抱怨处理小组" * 2 + "跨部门抱" + "…"  # wide characters count twice
+    svg = bar_chart([("跨部门抱怨处理小组" * 3, 5)], "t")
+    assert "跨部门抱怨处理小组" * 3 + ": 5" in svg  # the tooltip keeps it whole

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -9,10 +10,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import complaint_rules
 from complaint_rules.batch import ColumnMap, read_rows
 from complaint_rules.cli import main
+from complaint_rules.language.frontend import dsl
+from complaint_rules.language.frontend import yaml as fy
+from complaint_rules.language.printer import print_policy
+from complaint_rules.language.yaml_printer import to_yaml
 from complaint_rules.compare import replay
 from complaint_rules.logs import (
     JsonlSink,
@@ -29,6 +36,7 @@ from complaint_rules.logs import (
 sys.path.insert(0, str(Path(__file__).parent))
 import caseload  # noqa: E402
 import postgres_server  # noqa: E402
+from strategies_ir import policies  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CFPB = ROOT / "policies" / "finance" / "cfpb-bank.policy"
@@ -94,6 +102,17 @@ def test_personal_in_dsl_and_yaml_round_trips(cfpb):
     p = complaint_rules.loads(text)
     assert p.ir.field("note").personal and p.ir.field("personal").type.kind == "bool"
     assert complaint_rules.loads(p.to_dsl()) == p
+
+
+@settings(max_examples=40, deadline=None)
+@given(policies(), st.data())
+def test_personal_fields_round_trip_through_both_printers(p, data):
+    """parse(print(p)) == p and dsl(p) == yaml(p), with drawn fields marked personal."""
+    marked = tuple(dataclasses.replace(f, personal=data.draw(st.booleans())) for f in p.record)
+    q = dataclasses.replace(p, record=marked)
+    assert dsl.parse(print_policy(q), "p.policy") == q
+    assert fy.parse(to_yaml(q), "p.yaml") == q
+    assert [f.personal for f in dsl.parse(print_policy(q)).record] == [f.personal for f in marked]
 
 
 def test_the_yaml_schema_knows_personal():

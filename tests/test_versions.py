@@ -155,3 +155,11 @@ def test_the_log_names_the_version_used(tmp_path, desk):
     assert [(e.record_id, e.policy_version) for e in entries] == [("A", "2026.12"), ("B", "2027.03")]
     assert entries[0].policy_path.endswith("desk-2026-12.policy") and entries[1].policy_path.endswith("desk-2027-03.policy")
     assert replay(sink).clean  # each under the version it was logged with
+
+
+def test_a_strict_lone_policy_logs_no_record_before_effective(tmp_path):
+    strict = complaint_rules.load(DEALER, before_effective="error")
+    sink = JsonlSink(tmp_path / "log.jsonl")
+    written, failed = log_records(strict, [rec("2025-03-01T10:00+08:00", id="OLD"),
+                                           rec("2026-12-02T10:00+08:00", id="NEW")], sink)
+    assert written == 1 and failed[0][0] == "OLD" and "effective 2026-12-01" in failed[0][1]

@@ -130,3 +130,13 @@ def test_every_format_carries_it(pair, tmp_path, capsys, monkeypatch):
                  "--structural-only"]) == 1
     out = capsys.readouterr().out
     assert "what if, on" in out and "first_contact: 1 -> 2 (+1)" in out and "CNY: 500 -> 800 (+300)" in out
+
+
+def test_no_totals_leaves_the_whatif_out(tmp_path, capsys):
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in RECORDS))
+    d = complaint_rules.diff(FIX / "base.policy", FIX / "branch.policy", corpus, semantic=False, totals=False)
+    assert d.whatif is None and d.impact is not None and d.impact.records == 3
+    assert main(["diff", str(FIX / "base.policy"), str(FIX / "branch.policy"), "--corpus", str(corpus),
+                 "--structural-only", "--no-totals"]) == 1
+    assert "what if" not in capsys.readouterr().out

@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--max-bytes", type=int, metavar="N", help="markdown: shorten the report to at most N bytes (PR comment limits)"
     )
     p.add_argument("--structural-only", action="store_true", help="skip the semantic layer")
+    p.add_argument("--no-totals", action="store_true", help="with --corpus: skip the what-if totals (one pass less)")
     p.add_argument("--no-verify", action="store_true", help="do not evaluate the witnesses")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of standard output")
     p.set_defaults(func=run)
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
             columns=args.columns,
             semantic=not args.structural_only,
             verify=not args.no_verify,
+            totals=not args.no_totals,
         )
     except PolicyError as exc:  # exit 1 means "different" here, so a broken input is a usage error
         print(exc.render(), file=sys.stderr)

@@ -57,12 +57,13 @@ def diff(
     verify: bool = True,
     now: dt.datetime | None = None,
     as_of: dt.datetime | None = None,
+    totals: bool = True,
 ) -> PolicyDiff:
     """Diff two policies (each a Policy, an ``ir.Policy``, a path or a git spec ``REV:path``).
 
     With ``corpus`` (a JSONL/CSV path, with an optional ``columns`` mapping file, or an iterable of
     records) the impact layer decides every record under both, and the what-if layer sums the old and
-    new totals a manager plans with (:mod:`.whatif`; ``as_of`` as there). ``verify`` evaluates each
+    new totals a manager plans with (:mod:`.whatif`; ``as_of`` as there; ``totals=False`` skips it). ``verify`` evaluates each
     semantic witness under both policies and records what it got (needs the evaluator).
     """
     a, b = resolve(old), resolve(new)
@@ -87,8 +88,9 @@ def diff(
             again: Iterable[Any] = read_corpus(corpus, columns)
             name = os.fspath(corpus)
         else:
-            rows = again = list(corpus)  # read twice: once per layer
+            rows = again = list(corpus) if totals else corpus  # read twice: once per layer
             name = "<records>"
         result.impact = impact(a.policy, b.policy, rows, corpus=name, now=now)
-        result.whatif = whatif(a.policy, b.policy, again, corpus=name, now=now, as_of=as_of)
+        if totals:
+            result.whatif = whatif(a.policy, b.policy, again, corpus=name, now=now, as_of=as_of)
     return result

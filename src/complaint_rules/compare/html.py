@@ -54,14 +54,14 @@ def bar_chart(rows: list[tuple[str, int]], title: str) -> str:
     if not rows:
         return ""
     top = max(v for _, v in rows) or 1
-    left, width, bar, gap = 260, 420, 18, 8
+    left, width, bar, gap = 300, 420, 18, 8
     height = len(rows) * (bar + gap) + 30
     parts = [f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{left + width + 80}" '
              f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{_e(title)}</title>']
     for n, (label, value) in enumerate(rows):
         y = 20 + n * (bar + gap)
         w = max(1, round(width * value / top))
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(label[:40])}</text>'
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(_short(label))}</text>'
                      f'<rect class="bar" x="{left}" y="{y}" width="{w}" height="{bar}" fill="{NEW_COLOUR}">'
                      f'<title>{_e(label)}: {value}</title></rect>'
                      f'<text x="{left + w + 4}" y="{y + 13}">{value}</text>')
@@ -74,7 +74,7 @@ def paired_chart(rows: list[tuple[str, float, float]], title: str) -> str:
     if not rows:
         return ""
     top = max(max(o, n) for _, o, n in rows) or 1
-    left, width, bar, gap = 260, 420, 11, 10
+    left, width, bar, gap = 300, 420, 11, 10
     height = len(rows) * (2 * bar + gap) + 40
     parts = [f'<svg class="chart" role="img" aria-label="{_e(title)}" width="{left + width + 90}" '
              f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{_e(title)}</title>'
@@ -83,7 +83,7 @@ def paired_chart(rows: list[tuple[str, float, float]], title: str) -> str:
              f'<text x="{left + 74}" y="11">new</text>']
     for n, (label, old, new) in enumerate(rows):
         y = 24 + n * (2 * bar + gap)
-        parts.append(f'<text x="{left - 6}" y="{y + bar + 3}" text-anchor="end">{_e(label[:40])}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + bar + 3}" text-anchor="end">{_e(_short(label))}</text>')
         for k, (value, colour, side) in enumerate(((old, OLD_COLOUR, "old"), (new, NEW_COLOUR, "new"))):
             w = max(1, round(width * value / top)) if value else 0
             yy = y + k * bar
@@ -92,6 +92,17 @@ def paired_chart(rows: list[tuple[str, float, float]], title: str) -> str:
                          f'<text x="{left + w + 4}" y="{yy + bar - 2}">{_num(value)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _short(label: str, room: int = 44) -> str:
+    """A chart label that fits left of the bars: wide (CJK) characters count twice; the tooltip has it whole."""
+    out, used = "", 0
+    for ch in label:
+        used += 2 if ord(ch) > 0x2E80 else 1
+        if used > room:
+            return out + "…"
+        out += ch
+    return out
 
 
 def _num(value: float) -> str:

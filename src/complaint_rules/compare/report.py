@@ -199,7 +199,8 @@ def render_markdown(d: PolicyDiff, *, witnesses: bool = True, keep: int | None =
                 for t in rows:
                     new = f"same, {t.due}" if t.due else t.new
                     out.append(
-                        f"| {o.output} | {_md(t.old)} | {_md(new)} | {t.count} | {', '.join(t.examples)} |"
+                        f"| {o.output} | {_md(d.labels.outcome(t.old))} | {_md(d.labels.outcome(new))} | {t.count} | "
+                        f"{', '.join(t.examples)} |"
                     )
                 out += [m + " |" for m in more]
                 if o.other:

@@ -22,7 +22,9 @@ from pydantic import BaseModel
 
 from .. import ir
 from ..engine.decision import Decision
+from ..errors import RecordError
 from ..fields import DERIVED_FIELDS
+from ..policy import before_effective_message
 
 MASK = "masked"  # the key of a masked value: {"masked": "sha256:...", "mentions": [...]}
 _DERIVED = frozenset(f.name for f in DERIVED_FIELDS)
@@ -170,14 +172,17 @@ def logged(
     """Decide ``record`` under ``policy`` (a loaded Policy) and make its log entry.
 
     The decision id is ``decision_id_`` when the host supplies one, else derived from the policy's
-    fingerprint, the input digest and ``now`` (:func:`decision_id`). Raises as ``Policy.evaluate`` does.
+    fingerprint, the input digest and ``now`` (:func:`decision_id`). Raises as ``Policy.evaluate`` does
+    (a record received before ``effective`` too, for a policy loaded with ``before_effective="error"``).
     """
     compiled = policy.compiled
     record_id, values = compiled.coerce(record)
+    received = values.get("received_at")
+    if policy.before_effective == "error" and isinstance(received, dt.datetime) and not policy.in_force(received):
+        raise RecordError(record_id, [("received_at", before_effective_message(policy, received))])
     decision = compiled.decide(values, record_id, now)
     shown = masked_input(policy.ir, values, key)
     digest = input_digest(shown)
-    received = values.get("received_at")
     return LogEntry(
         decision_id=decision_id_ or decision_id(policy.fingerprint, digest, now),
         input_digest=digest,
