@@ -325,3 +325,17 @@ def test_cli_log_and_replay(tmp_path, capsys, cfpb, cfpb_changed):
     bad.write_text("{}\n")
     assert main(["replay", str(bad)]) == 2
     assert "entry 1 is not a decision log entry" in capsys.readouterr().err
+
+
+def test_cli_log_names_what_it_could_not_log(tmp_path, capsys):
+    notdb = tmp_path / "not.db"
+    notdb.write_text("hello")
+    assert main(["log", str(DEALER), str(ROOT / "examples" / "complaints.jsonl"), "--to", str(notdb)]) == 2
+    assert "not.db: cannot open the SQLite log: file is not a database" in capsys.readouterr().err
+    log = tmp_path / "ok.jsonl"
+    assert main(["log", str(DEALER), str(ROOT / "examples" / "complaints.jsonl"), "--to", str(log)]) == 1
+    captured = capsys.readouterr()
+    assert "logged 3 decision(s)" in captured.out and "2 record(s) not decided" in captured.out
+    assert "complaints.jsonl: record C-1005: received_at: naive date-time" in captured.err
+    assert "record C-1005: record" not in captured.err
+    assert [e.record_id for e in JsonlSink(log)] == ["C-1001", "C-1002", "C-1004"]

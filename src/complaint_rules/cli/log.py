@@ -3,7 +3,8 @@
 LOG is a ``.jsonl`` file, a ``postgresql://`` URL, or else an SQLite file (the default). Each entry
 holds the decision id, the digest of the coerced input, the policy id, version, fingerprint and path,
 and the input with the fields the policy marks ``personal`` masked. Exit 0 when every record was
-logged, 1 when some could not be decided (each is listed on standard error).
+logged, 1 when some could not be decided (each is listed on standard error), 2 when the log cannot be
+opened or written.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..batch import ColumnMap, input_kind, read_rows
-    from ..logs import log_records, open_log
+    from ..logs import LogError, log_records, open_log
     from ..policy import load
     from ..versions import load_set
     from .eval import parse_now
@@ -43,9 +44,14 @@ def run(args: argparse.Namespace) -> int:
             key = f.read().strip()
     policy = load_set(args.policy) if os.path.isdir(args.policy) else load(args.policy)
     mapping = ColumnMap.load(args.columns) if args.columns else None
-    with open(args.input, "rb") as stream, open_log(args.to) as sink:
-        written, failed = log_records(policy, read_rows(stream, input_kind(args.input), mapping), sink, now, key=key)
+    try:
+        with open(args.input, "rb") as stream, open_log(args.to) as sink:
+            rows = read_rows(stream, input_kind(args.input), mapping)
+            written, failed = log_records(policy, rows, sink, now, key=key)
+    except LogError as exc:
+        print(f"complaint-rules log: {exc}", file=sys.stderr)
+        return 2
     for rid, why in failed:
-        print(f"{args.input}: record {rid}: {why}", file=sys.stderr)
+        print(f"{args.input}: {why if why.startswith('record ') else f'record {rid}: {why}'}", file=sys.stderr)
     print(f"logged {written} decision(s) to {sink.name}" + (f"; {len(failed)} record(s) not decided" if failed else ""))
     return 1 if failed else 0

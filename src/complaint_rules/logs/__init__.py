@@ -55,7 +55,8 @@ def log_records(
         record = item if isinstance(item, dict) else getattr(item, "record", item)
         rid = getattr(item, "record_id", None) or (record.get("id") if isinstance(record, dict) else None)
         if record is None:
-            failed.append((rid, "unreadable row"))
+            problems = "; ".join(str(m) for _, m in getattr(item, "problems", ()) or ())
+            failed.append((rid, "unreadable row" + (f": {problems}" if problems else "")))
             continue
         try:
             version = policy.version_for(record) if isinstance(policy, PolicySet) else policy

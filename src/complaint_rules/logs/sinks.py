@@ -115,7 +115,11 @@ def _checked(entries: Iterable[LogEntry], name: str) -> Iterator[LogEntry]:
             entry = next(it)
         except StopIteration:
             return
-        except (ValidationError, ValueError) as exc:
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ())) or "the entry"
+            raise LogError(f"{name}: entry {n} is not a decision log entry: {where}: {first.get('msg')}") from None
+        except ValueError as exc:
             raise LogError(f"{name}: entry {n} is not a decision log entry: {str(exc).splitlines()[0]}") from None
         yield entry
 
