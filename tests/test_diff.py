@@ -169,7 +169,7 @@ def test_formats():
     md = d.render("markdown")
     assert md.startswith("### Policy diff") and "| `claimed_amount in [1000 CNY, 5000 CNY)" in md
     with pytest.raises(ValueError):
-        d.render("html")
+        d.render("pdf")
 
 
 def test_impact_counts_changes(tmp_path):

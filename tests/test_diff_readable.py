@@ -50,7 +50,7 @@ def test_impact_groups_a_moved_due_time_by_how_far_it_moved(tmp_path):
     assert "    response_from_sent, due 5 days earlier: 349 (e.g. 2105582, 2105601, 2105562)\n" in text
     assert "    remind owner, due 5 days earlier: 69 (e.g. " in text
     assert "[remind," not in text and "other due time" not in text and "other changes" not in text
-    impact_lines = text[text.index("impact on") :].strip().splitlines()
+    impact_lines = text[text.index("impact on") : text.index("what if")].strip().splitlines()
     assert len(impact_lines) == 7
     md = d.render("markdown")
     assert "| escalation response_reminder | remind owner | same, due 5 days earlier | 69 | " in md

@@ -19,6 +19,7 @@ from .errors import (
 )
 from .host import PolicyStore, Refresh, bundled, bundled_names
 from .policy import Policy, load, loads
+from .versions import PolicySet, load_set
 
 if TYPE_CHECKING:  # loaded on first use (below); named here so type checkers see the real types
     from .compare import diff
@@ -35,6 +36,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "PolicyNameError",
+    "PolicySet",
     "PolicyStructureError",
     "PolicyStore",
     "PolicySyntaxError",
@@ -48,6 +50,7 @@ __all__ = [
     "calendar",
     "diff",
     "load",
+    "load_set",
     "loads",
 ]
 

@@ -234,6 +234,9 @@ class FieldDecl:
     label: str | None = None
     span: Span | None = _SPAN
     comments: tuple[str, ...] = _comments()
+    # Personal data (``description: text personal``): a decision log masks it (docs/logs.md). Last, so that
+    # positional construction written before it keeps working.
+    personal: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import datetime as dt
 import os
 import re
 import stat
@@ -13,21 +14,22 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import ir, limits
-from .errors import Diagnostics, PolicyError, PolicySyntaxError
+from .errors import Diagnostics, PolicyError, PolicySyntaxError, RecordError
 from .language.frontend import dsl
 from .language.overlay import merge
 from .language.printer import fingerprint, print_policy, strip_comments  # noqa: F401  (part of this module's API)
 from .span import Source, Span
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from .engine.compiler import CompiledPolicy
     from .engine.decision import Decision
     from .engine.followup import FollowUpReport
 
 DSL_SUFFIXES = (".policy",)
 YAML_SUFFIXES = (".yaml", ".yml")
+# What evaluate does with a record received before the policy's `effective` date (docs/versions.md).
+BEFORE_EFFECTIVE_CHOICES = ("allow", "error")
+BEFORE_EFFECTIVE = "allow"
 
 #: The syntaxes :func:`loads` reads: ``"yml"`` is ``"yaml"``, as the file suffix is.
 Format = Literal["dsl", "yaml", "yml"]
@@ -274,7 +276,7 @@ class Policy:
     A Policy is immutable: its IR, fingerprint and compiled program always belong together.
     """
 
-    __slots__ = ("_compiled", "fingerprint", "ir", "path", "source")
+    __slots__ = ("_compiled", "before_effective", "fingerprint", "ir", "path", "source")
 
     #: The policy as written (an overlay stays an overlay).
     source: ir.Policy
@@ -284,12 +286,19 @@ class Policy:
     path: str | None
     #: ``sha256:...`` of what the policy means (docs/decisions.md); every decision carries it.
     fingerprint: str
+    #: What :meth:`evaluate` does with a record received before ``effective``: ``"allow"`` or ``"error"``.
+    before_effective: str
     _compiled: CompiledPolicy | None
 
-    def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None):
+    def __init__(self, source: ir.Policy, resolved: ir.Policy | None = None, path: str | None = None,
+                 before_effective: str = BEFORE_EFFECTIVE):  # fmt: skip
         resolved = resolved if resolved is not None else source
+        if before_effective not in BEFORE_EFFECTIVE_CHOICES:
+            raise ValueError(f"before_effective must be one of {', '.join(BEFORE_EFFECTIVE_CHOICES)}, "
+                             f"not {before_effective!r}")
         for name, value in (("source", source), ("ir", resolved), ("path", path),
-                            ("fingerprint", fingerprint(resolved)), ("_compiled", None)):  # fmt: skip
+                            ("fingerprint", fingerprint(resolved)), ("_compiled", None),
+                            ("before_effective", before_effective)):  # fmt: skip
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -321,10 +330,20 @@ class Policy:
         return f"<Policy {self.id!r} version={self.version!r} {self.fingerprint[:19]}>"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"source": self.source, "ir": self.ir, "path": self.path}
+        return {"source": self.source, "ir": self.ir, "path": self.path, "before_effective": self.before_effective}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["source"], state["ir"], state["path"])
+        self.__init__(state["source"], state["ir"], state["path"], state.get("before_effective", BEFORE_EFFECTIVE))
+
+    @property
+    def effective(self) -> dt.date | None:
+        """The date the policy is in force from (its header's ``effective``), None when it declares none."""
+        return self.ir.header.effective
+
+    def in_force(self, received_at: dt.datetime) -> bool:
+        """Whether a complaint received at ``received_at`` falls on or after :attr:`effective`, as a date
+        in the policy's time zone (UTC without one)."""
+        return self.effective is None or local_date(self.ir, received_at) >= self.effective
 
     # -- printing
     def to_dsl(self) -> str:
@@ -366,8 +385,12 @@ class Policy:
         instead of refusing them; ValueError names an unknown zone.
         """
         compiled = self._compiled  # set at load; the property only for a policy built some other way
-        if compiled is None:
-            compiled = self.compiled
+        compiled = compiled if compiled is not None else self.compiled
+        if self.before_effective == "error" and self.ir.header.effective is not None:
+            record_id, values = compiled.coerce(record) if assume_timezone is None else \
+                compiled.coercer(assume_timezone)(record)  # fmt: skip
+            self._check_in_force(record_id, values)
+            return compiled.decide(values, record_id, now, strict=strict)
         return compiled.evaluate(record, now, strict=strict, assume_timezone=assume_timezone)
 
     def interpret(
@@ -375,7 +398,14 @@ class Policy:
         assume_timezone: str | dt.tzinfo | None = None,
     ) -> Decision:  # fmt: skip
         """The same decision by the tree-walking interpreter (the test oracle; slower)."""
+        if self.before_effective == "error" and self.ir.header.effective is not None:
+            self._check_in_force(*self.compiled.coerce(record))
         return self.compiled.interpret(record, now=now, strict=strict, assume_timezone=assume_timezone)
+
+    def _check_in_force(self, record_id: str | None, values: dict[str, Any]) -> None:
+        received = values.get("received_at")
+        if isinstance(received, dt.datetime) and not self.in_force(received):
+            raise RecordError(record_id, [("received_at", before_effective_message(self, received))])
 
     def follow_up_report(self, records: Iterable[Any], period: Any = None) -> FollowUpReport:
         """The follow-up quotas over many decided records (docs/decisions.md: follow-up)."""
@@ -384,8 +414,28 @@ class Policy:
         return follow_up_report(self.compiled, records, period)
 
 
+def local_date(policy: ir.Policy, when: dt.datetime) -> dt.date:
+    """The date of ``when`` in the policy's time zone (UTC without one)."""
+    from zoneinfo import ZoneInfo
+
+    zone = policy.header.timezone
+    return when.astimezone(ZoneInfo(zone) if zone else dt.timezone.utc).date()
+
+
+def before_effective_message(policy: Policy, received: dt.datetime) -> str:
+    version = f" version {policy.version}" if policy.version else ""
+    return (f"received {local_date(policy.ir, received).isoformat()}, before {policy.id}{version} is in force "
+            f"(effective {policy.effective.isoformat()}); load it with before_effective='allow' to decide "
+            "it anyway")
+
+
 def load(
-    path: PathLike, calendar_data: object = None, root: PathLike | None = None, comments: bool = True
+    path: PathLike,
+    calendar_data: object = None,
+    root: PathLike | None = None,
+    comments: bool = True,
+    *,
+    before_effective: str = BEFORE_EFFECTIVE,
 ) -> Policy:
     """Load a policy file (.policy or .yaml/.yml), apply its overlays, check it and compile it.
 
@@ -395,12 +445,15 @@ def load(
     ``calendar_data``: calendar data files the host supplies (a path to a file or directory, a mapping,
     a CalendarData, or a list of them; docs/calendar.md), used after the policy's own ``data`` file.
     ``extends`` may only name policy files below ``root`` (default: the policy file's own directory).
+    ``before_effective``: what :meth:`Policy.evaluate` does with a record received before the policy's
+    ``effective`` date: ``"allow"`` decides it (the default), ``"error"`` raises a RecordError naming both
+    dates (docs/versions.md).
     """
     source, resolved = parse_file(path, root=root, comments=comments)
     resolved = with_calendar_data(resolved, calendar_data)
     shown = display_path(Path(path))
     check_resolved(resolved)
-    policy = Policy(source, resolved, shown)
+    policy = Policy(source, resolved, shown, before_effective)
     _guarded(lambda: policy.compiled, shown)  # compile now: a policy that loads is one that evaluates
     return policy
 
@@ -416,11 +469,17 @@ def _guarded(step: Callable[[], Any], name: str) -> Any:
 
 
 def loads(
-    text: str, format: Format = "dsl", name: str = "<policy>", calendar_data: object = None, comments: bool = True
+    text: str,
+    format: Format = "dsl",
+    name: str = "<policy>",
+    calendar_data: object = None,
+    comments: bool = True,
+    *,
+    before_effective: str = BEFORE_EFFECTIVE,
 ) -> Policy:
     """Load a policy from text (``format``: ``"dsl"``, ``"yaml"`` or ``"yml"``). A policy with ``extends``
-    or a calendar ``data`` file needs :func:`load` (paths are relative to its file); ``calendar_data`` and
-    ``comments`` as for :func:`load`."""
+    or a calendar ``data`` file needs :func:`load` (paths are relative to its file); ``calendar_data``,
+    ``comments`` and ``before_effective`` as for :func:`load`."""
     source = _guarded(lambda: parse_text(text, name, format, comments), name)
     for what, value in (("'extends'", source.extends), ("a calendar 'data' file", source.header.calendar_data)):
         if value is not None:
@@ -429,6 +488,6 @@ def loads(
             )
     resolved = with_calendar_data(source, calendar_data)
     check_resolved(resolved)
-    policy = Policy(source, resolved, None)
+    policy = Policy(source, resolved, None, before_effective)
     _guarded(lambda: policy.compiled, name)  # compile now: a policy that loads is one that evaluates
     return policy

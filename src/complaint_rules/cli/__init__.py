@@ -17,9 +17,9 @@ from .helptext import EXAMPLES, finish
 from .style import MODES, color_mode, report
 
 COMMANDS = ("check", "fmt", "convert", "schema", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "calendar",
-            "completion", "lsp")
+            "log", "replay", "completion", "lsp")  # fmt: skip
 # Commands that load policies take --calendar-data (docs/calendar.md); `calendar` adds its own.
-LOADING = ("check", "dump", "eval", "explain", "agenda", "test", "prove", "diff")
+LOADING = ("check", "dump", "eval", "explain", "agenda", "test", "prove", "diff", "log", "replay")
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1

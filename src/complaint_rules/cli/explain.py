@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from decimal import Decimal
 
 from ..policy import load
+from ..versions import load_set
 from .eval import parse_now
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("explain", help="decide one record and explain the decision", description=__doc__)
-    p.add_argument("policy", metavar="POLICY", help="policy file (.policy, .yaml, .yml)")
+    p.add_argument("policy", metavar="POLICY",
+                   help="policy file (.policy, .yaml, .yml), or a folder of its versions (a policy set)")
     p.add_argument("record", metavar="RECORD.json", help="one record as a JSON object ('-' for stdin)")
     p.add_argument("--now", metavar="ISO", help="evaluation time for escalation status, e.g. 2026-12-02T10:00+08:00")
     p.set_defaults(func=run)
@@ -38,8 +41,14 @@ def read_record(path: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     from ..analysis.explain import explain  # here, not at the top: every command imports this module
 
-    policy = load(args.policy, comments=False)  # comments are only for formatting
     now = parse_now(args.now)
-    decision = policy.evaluate(read_record(args.record), now=now)
+    record = read_record(args.record)
+    if os.path.isdir(args.policy):  # a policy set: the version in force at the record's received_at
+        policy = load_set(args.policy).version_for(record)
+        print(f"version in force at received_at: {policy.path} (version {policy.version or '-'}, "
+              f"effective {policy.effective.isoformat()})")
+    else:
+        policy = load(args.policy, comments=False)  # comments are only for formatting
+    decision = policy.evaluate(record, now=now)
     sys.stdout.write(explain(policy, decision))
     return 0

@@ -8,10 +8,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .impact import Impact
+from .present import Labels, show, trimmed
 from .semantic import SemanticChange
 from .structural import Change
+from .whatif import WhatIf, whatif_text
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
+MIN_BYTES = 400  # the smallest --max-bytes: the title, the verdict and the truncation note fit in it
 
 
 class PolicyDiff(BaseModel):
@@ -24,7 +27,9 @@ class PolicyDiff(BaseModel):
     structural: list[Change] = Field(default_factory=list)
     semantic: list[SemanticChange] | None = None  # None when the semantic layer was not run
     impact: Impact | None = None
+    whatif: WhatIf | None = None  # old and new totals over the corpus; None without one
     notes: list[str] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=Labels)  # the policies' unit, level and field labels, for readers
 
     @property
     def empty(self) -> bool:
@@ -38,13 +43,24 @@ class PolicyDiff(BaseModel):
         """The outputs whose decision changes somewhere, in report order."""
         return list(dict.fromkeys(c.output for c in self.semantic or ()))
 
-    def render(self, format: str = "text") -> str:
+    def render(self, format: str = "text", *, max_bytes: int | None = None) -> str:
+        """The report as ``text``, ``markdown``, ``json`` or ``html`` (one self-contained page).
+
+        ``max_bytes`` (Markdown only, for pull-request comment limits) shortens the report until its UTF-8
+        encoding fits: witnesses go first, then regions and rows beyond the first few, each counted in a note.
+        """
+        if max_bytes is not None and format != "markdown":
+            raise ValueError("max_bytes applies to the markdown format only")
         if format == "text":
             return render_text(self)
         if format == "markdown":
-            return render_markdown(self)
+            return render_markdown(self) if max_bytes is None else fit_markdown(self, max_bytes)
         if format == "json":
             return self.model_dump_json(indent=2)
+        if format == "html":
+            from .html import render_html
+
+            return render_html(self)
         raise ValueError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
 
 
@@ -83,6 +99,9 @@ def render_text(d: PolicyDiff) -> str:
     if d.impact is not None:
         lines.append("")
         lines.extend(_impact_text(d.impact))
+    if d.whatif is not None:
+        lines.append("")
+        lines.extend(whatif_text(d.whatif))
     if d.notes:
         lines.append("")
         lines.append("notes:")
@@ -110,7 +129,23 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(d: PolicyDiff) -> str:
+def _md_witness(d: PolicyDiff, s: SemanticChange) -> str:
+    w = trimmed(s)
+    if w is None:
+        return "-"
+    rows = "<br>".join(f"{_md(d.labels.field(k))}: `{_md(show(v))}`" for k, v in w.items())
+    return f"<details><summary>record</summary>{rows}</details>"
+
+
+def render_markdown(d: PolicyDiff, *, witnesses: bool = True, keep: int | None = None) -> str:
+    """The report for a pull-request comment; ``keep`` rows per table at most (the rest counted),
+    ``witnesses`` False leaves the example records out (see :func:`fit_markdown`)."""
+
+    def head(rows: list, what: str) -> tuple[list, list[str]]:
+        if keep is None or len(rows) <= keep:
+            return rows, []
+        return rows[:keep], [f"| … {len(rows) - keep} more {what} left out for size | | | |"]
+
     out = [f"### Policy diff: `{d.old}` → `{d.new}`", ""]
     if d.empty:
         out += ["**Equivalent**: no structural change, no decision changes.", ""]
@@ -121,22 +156,27 @@ def render_markdown(d: PolicyDiff) -> str:
             "| change | block | key | field | old | new |",
             "|---|---|---|---|---|---|",
         ]
-        for c in d.structural:
+        shown, more = head(d.structural, "changes")
+        for c in shown:
             out.append(
                 f"| {c.kind} | {c.block} | `{c.key}` | {c.field or ''} | {_md(c.old or '')} | {_md(c.new or '')}"
                 + (f" *({_md(c.same)})*" if c.same else "")
                 + " |"
             )
+        out += more
         out.append("")
     if d.semantic:
         out += [f"#### Decisions that change ({len(d.semantic)} regions)", ""]
         for output in d.outputs():
             out += [f"**{output}**", "", "| when | old | new | example |", "|---|---|---|---|"]
-            for s in (s for s in d.semantic if s.output == output):
+            shown, more = head([s for s in d.semantic if s.output == output], "regions")
+            for s in shown:
+                example = _md_witness(d, s) if witnesses else "(left out for size)"
                 out.append(
-                    f"| `{_md(s.condition)}` | {_md(s.old)} | {_md(s.new)} | "
-                    f"<details><summary>record</summary><code>{_md(_witness(s.witness))}</code></details> |"
+                    f"| `{_md(s.condition)}` | {_md(d.labels.outcome(s.old))} | {_md(d.labels.outcome(s.new))} | "
+                    f"{example} |"
                 )
+            out += more
             out.append("")
     elif d.semantic is not None and d.structural:
         out += ["No record is decided differently.", ""]
@@ -155,14 +195,73 @@ def render_markdown(d: PolicyDiff) -> str:
         if i.outputs:
             out += ["| output | old | new | records | examples |", "|---|---|---|---|---|"]
             for o in sorted(i.outputs, key=lambda o: -o.changed):
-                for t in sorted(o.transitions, key=lambda t: -t.count):
+                rows, more = head(sorted(o.transitions, key=lambda t: -t.count), "transitions")
+                for t in rows:
                     new = f"same, {t.due}" if t.due else t.new
                     out.append(
-                        f"| {o.output} | {_md(t.old)} | {_md(new)} | {t.count} | {', '.join(t.examples)} |"
+                        f"| {o.output} | {_md(d.labels.outcome(t.old))} | {_md(d.labels.outcome(new))} | {t.count} | "
+                        f"{', '.join(t.examples)} |"
                     )
+                out += [m + " |" for m in more]
                 if o.other:
                     out.append(f"| {o.output} | (other) | | {o.other} | |")
             out.append("")
+    if d.whatif is not None:
+        out += _whatif_markdown(d, d.whatif, keep)
     if d.notes:
         out += ["#### Notes", ""] + [f"- {_md(n)}" for n in d.notes] + [""]
     return "\n".join(out)
+
+
+def _whatif_markdown(d: PolicyDiff, w: WhatIf, keep: int | None) -> list[str]:
+    out = [f"#### What if: old and new totals on `{w.corpus}`", "",
+           f"{w.decided} of {w.records} records decided under both.", ""]
+    for t in w.tables:
+        if not t.rows:
+            continue
+        rows = t.rows if keep is None else t.rows[:keep]
+        out += [f"**{t.title}**", "", f"| {t.key} | old | new | change |", "|---|---:|---:|---:|"]
+        for r in rows:
+            name = d.labels.name(r.key)
+            shown = f"{name} (`{r.key}`)" if name else f"`{r.key}`"
+            sign = "+" if r.delta > 0 else ""
+            out.append(f"| {_md(shown)} | {_n(r.old)} | {_n(r.new)} | {sign}{_n(r.delta)} |")
+        if len(rows) < len(t.rows):
+            out.append(f"| … {len(t.rows) - len(rows)} more left out for size | | | |")
+        out += ([f"*{_md(t.note)}*"] if t.note else []) + [""]
+    return out
+
+
+def _n(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:,.2f}"
+
+
+def fit_markdown(d: PolicyDiff, max_bytes: int) -> str:
+    """The Markdown report shortened until its UTF-8 encoding is at most ``max_bytes`` long.
+
+    Steps, each tried in turn: everything; without example records; at most 20, 10, 5, 3, 1 and 0 rows
+    per table. What is left out is counted in the report itself. If even that does not fit, the report
+    is cut at a line and ends with a note saying so.
+    """
+    if max_bytes < MIN_BYTES:
+        raise ValueError(f"max_bytes must be at least {MIN_BYTES}, not {max_bytes}")
+    full = render_markdown(d)
+    if len(full.encode()) <= max_bytes:
+        return full
+    note = "\n*Shortened to fit {} bytes: run `complaint-rules diff` for the full report.*\n"
+    tail = note.format(max_bytes)
+    for keep in (None, 20, 10, 5, 3, 1, 0):
+        text = render_markdown(d, witnesses=False, keep=keep) + tail
+        if len(text.encode()) <= max_bytes:
+            return text
+    cut = "\n*Cut to fit {} bytes: run `complaint-rules diff` for the full report.*\n".format(max_bytes)
+    room = max_bytes - len(cut.encode())
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines(keepends=True):
+        size = len(line.encode())
+        if used + size > room:
+            break
+        kept.append(line)
+        used += size
+    return "".join(kept) + cut

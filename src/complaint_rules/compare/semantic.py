@@ -25,6 +25,7 @@ from ..analysis.witness import jsonable, to_record
 from .describe import boxes_expr, describe_boxes, expand, explicit, merge
 from .durations import calendar_key, zone
 from .outcomes import Outcome, Pieces
+from .present import SUMMARISED
 
 MAX_PARTS = 400  # region parts described per change; the count is exact beyond it, the text is not
 
@@ -223,7 +224,7 @@ def semantic_diff(
                 output=output,
                 old=old_text,
                 new=new_text,
-                condition=describe_boxes(space, boxes, fallback=f"{len(parts)} regions, e.g. the witness"),
+                condition=describe_boxes(space, boxes, fallback=f"{len(parts)} {SUMMARISED}"),
                 witness=jsonable({k: str(v) if isinstance(v, ir.Money) else v for k, v in record.items()}),
                 old_rules=list(dict.fromkeys(r for p, _, _ in parts for r in p.outcome.rules)),
                 new_rules=list(dict.fromkeys(r for _, q, _ in parts for r in q.outcome.rules)),

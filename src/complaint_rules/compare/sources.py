@@ -13,6 +13,8 @@ from .. import ir
 from ..errors import ComplaintRulesError
 from ..policy import Policy, check_resolved, display_path, parse_file, with_calendar_data
 
+# ``policies/dealer-versions@2027-03-01``: the version of a policy set (a folder) in force on a date.
+_AT_DATE = re.compile(r"^(?P<folder>.+)@(?P<date>\d{4}-\d{2}-\d{2})$")
 # ``HEAD~1:policies/x.policy``, ``main:x.policy``, ``a1b2c3:x.policy``; not ``C:\x`` (a Windows drive).
 _GIT_SPEC = re.compile(r"^(?P<rev>[^:\s][^:]*):(?P<path>[^\\].*)$")
 
@@ -50,6 +52,9 @@ def resolve(spec: Any, cwd: str | os.PathLike | None = None) -> Side:
     text = os.fspath(spec)
     base = Path(cwd) if cwd is not None else Path.cwd()
     path = Path(text) if Path(text).is_absolute() else base / text
+    at = _AT_DATE.match(text)
+    if at is not None and not path.is_file():
+        return _version_at(at["folder"], at["date"], base)
     if path.is_file():
         source, resolved = parse_file(path)
         resolved = with_calendar_data(resolved)
@@ -67,6 +72,26 @@ def resolve(spec: Any, cwd: str | os.PathLike | None = None) -> Side:
     resolved = with_calendar_data(resolved)
     _check(resolved)
     return Side(text, source, resolved, text)
+
+
+def _version_at(folder: str, date: str, base: Path) -> Side:
+    """The version of the policy set in ``folder`` in force on ``date``, labelled ``folder@date (file)``."""
+    import datetime as dt
+
+    from ..versions import load_set
+
+    where = Path(folder) if Path(folder).is_absolute() else base / folder
+    if not where.is_dir():
+        raise DiffSourceError(f"{folder}@{date}: {folder} is not a folder of policy versions")
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise DiffSourceError(f"{folder}@{date}: {date} is not a date") from None
+    try:
+        policy = load_set(where).at(day)
+    except ValueError as exc:
+        raise DiffSourceError(f"{folder}@{date}: {exc}") from None
+    return Side(f"{folder}@{date} ({policy.path})", policy.source, policy.ir, policy.path, policy)
 
 
 def _check(resolved: ir.Policy) -> None:

@@ -172,6 +172,9 @@ class _Checker:
             return
         decl = self.fields.get(name)
         where = locate(span, name, after)
+        if decl is not None and decl.personal:
+            self.add("type", f"{what} is measured from '{name}', which is personal: a decision log keeps it masked, "
+                     "so nothing may be timed from it", where)
         if decl is None or name == LEVEL:
             hint = suggest(name, [*self.clocks, *(f for f, d in self.fields.items() if d.type.kind == "datetime")])
             self.add("name", f"unknown anchor '{name}' in {what}: expected a clock or a datetime field{hint}", where)
@@ -269,6 +272,9 @@ class _Checker:
             elif f.name in DERIVED:
                 self.add("name", f"'{f.name}' is derived from the record's follow-ups and cannot be declared; "
                          "rename the field", where)
+            if f.personal and f.name in ("id", "received_at"):
+                why = "the key of a decision log" if f.name == "id" else "what picks the policy version in force"
+                self.add("type", f"'{f.name}' cannot be personal: it is {why}", locate(f.span, "personal"))
             if f.type.kind in ("enum", "set") and not f.type.members:
                 self.add("structure", f"{f.type.kind} field '{f.name}' has no members", where)
             if f.type.kind == "money" and f.type.currency and self.currency and f.type.currency != self.currency:
@@ -442,6 +448,9 @@ class _Checker:
             elif decl.type.kind != "money":
                 self.add("type", f"compensate 'amount' must be a money field; '{c.amount}' is {_kind(decl.type)}",
                          where)
+            elif decl.personal:
+                self.add("type", f"compensate 'amount' reads '{c.amount}', which is personal: a decision log keeps "
+                         "it masked, so no remedy may be sized by it", where)
         _dupes(self, c.options, lambda o: o.id, "remedy option")
         _dupes(self, c.authority, lambda a: a.role, "authority for role", word=lambda a: a.role)
         _dupes(self, c.tiers, lambda t: t.level, "tier for level", word=lambda t: t.level, after=r"\btier\b")
@@ -531,12 +540,18 @@ class _Checker:
         """Check a condition; ``fallback`` (the rule's span) places nodes without a span of their own."""
         getattr(self, "c_" + type(expr).__name__.lower())(expr, expr_span(expr, fallback), in_classify)
 
-    def operand(self, ref: ir.Ref, span: Span | None, in_classify: bool) -> ir.FieldDecl | None:
+    def operand(self, ref: ir.Ref, span: Span | None, in_classify: bool, value: bool = True) -> ir.FieldDecl | None:
+        """The field a condition reads; ``value`` False for tests that a decision log can replay from a masked
+        personal field (``mentions``, ``is missing``)."""
         if ref.name == LEVEL and in_classify:
             self.add("type", "'level' is what classify decides; it cannot be used in a classify rule",
                      ref.span or span)
             return None
-        return self.field(ref, span)
+        decl = self.field(ref, span)
+        if decl is not None and decl.personal and value:
+            self.add("type", f"'{decl.name}' is personal: a condition may only test it with 'mentions' or "
+                     "'is missing' (a decision log keeps it masked, and replays only those)", ref.span or span)
+        return decl
 
     def c_and(self, e: ir.And, span, in_classify) -> None:
         for item in e.items:
@@ -558,7 +573,7 @@ class _Checker:
                      "compare it or test 'is present'", span)
 
     def c_missing(self, e: ir.Missing, span, in_classify) -> None:
-        self.operand(e.operand, span, in_classify)
+        self.operand(e.operand, span, in_classify, value=False)
 
     def c_compare(self, e: ir.Compare, span, in_classify) -> None:
         if not isinstance(e.left, ir.Ref) or not isinstance(e.right, ir.Const):
@@ -631,7 +646,7 @@ class _Checker:
                      locate(span, "has"))
 
     def c_mentions(self, e: ir.Mentions, span, in_classify) -> None:
-        decl = self.operand(e.operand, span, in_classify)
+        decl = self.operand(e.operand, span, in_classify, value=False)
         self.empty(e.keywords, span)
         if decl is not None and decl.type.kind != "text":
             self.add("type", f"'mentions {e.quantifier}' needs a text field, but '{decl.name}' is {_kind(decl.type)}",

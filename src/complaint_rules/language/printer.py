@@ -167,7 +167,7 @@ def _keywords() -> frozenset[str]:
     """Every word the grammar spells out (``"days"``, ``"amount"``, ...)."""
     from .frontend.dsl import grammar_text
 
-    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text())) | {"required"}
+    return frozenset(re.findall(r'"([a-z_]+)"', grammar_text())) | {"required", "personal"}
 
 
 def _field(f: ir.FieldDecl) -> str:
@@ -176,6 +176,8 @@ def _field(f: ir.FieldDecl) -> str:
         text += f" = {value(f.default)}"
     if f.required:
         text += " required"
+    if f.personal:
+        text += " personal"
     if f.label is not None:
         text += f" {_str(f.label)}"
     return text

@@ -130,6 +130,10 @@ def _definitions() -> dict:
                         "currency": {"type": "string", "pattern": r"^[A-Z]{3}$"},
                         "default": _ref("value"),
                         "required": {"type": "boolean"},
+                        "personal": {
+                            "type": "boolean",
+                            "description": "personal data: a decision log keeps it masked",
+                        },
                         "label": {"type": "string"},
                     },
                     ("type",),

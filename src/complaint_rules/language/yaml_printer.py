@@ -228,7 +228,7 @@ def _header(h: ir.Header) -> list:
 
 def _field(f: ir.FieldDecl) -> pyyaml.Node:
     t = f.type
-    if t.kind not in ("enum", "set") and f.default is None and not f.required and f.label is None:
+    if t.kind not in ("enum", "set") and f.default is None and not f.required and not f.personal and f.label is None:
         return _text(str(t))  # compact form: just the type
     out = [("type", _text(t.kind))]
     if t.kind in ("enum", "set"):
@@ -246,6 +246,8 @@ def _field(f: ir.FieldDecl) -> pyyaml.Node:
         out.append(("default", default))
     if f.required:
         out.append(("required", _scalar("true", "tag:yaml.org,2002:bool")))
+    if f.personal:
+        out.append(("personal", _scalar("true", "tag:yaml.org,2002:bool")))
     if f.label is not None:
         out.append(("label", _text(f.label)))
     return _map(out, flow=flow)

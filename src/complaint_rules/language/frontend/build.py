@@ -232,8 +232,9 @@ class Builder(Transformer):
         ftype = children[1]
         default = _tagval(children, "default")
         required = any(isinstance(c, Token) and c.type == "REQUIRED" for c in children)
+        personal = any(isinstance(c, Token) and c.type == "PERSONAL" for c in children)
         label = next((unquote(c) for c in children[2:] if isinstance(c, Token) and c.type == "STRING"), None)
-        return ir.FieldDecl(str(name), ftype, default, required, label, span=self.span(meta))
+        return ir.FieldDecl(str(name), ftype, default, required, label, span=self.span(meta), personal=personal)
 
     def simple_type(self, meta, children):
         kind = str(children[0])

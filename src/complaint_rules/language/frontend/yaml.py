@@ -66,7 +66,7 @@ HEADER_KEYS = (
     "holidays",
     "workdays",
 )
-FIELD_KEYS = ("type", "members", "currency", "default", "required", "label")
+FIELD_KEYS = ("type", "members", "currency", "default", "required", "personal", "label")
 CLASSIFY_KEYS = ("hit", "rules", "otherwise")
 RULE_COMMON = ("id", "position", "note")
 CLASSIFY_RULE_KEYS = (*RULE_COMMON, "when", "level")
@@ -323,12 +323,15 @@ class _Reader(_Nodes):
         if "default" in keys and not self.is_null(keys["default"]):
             default = self.value(keys["default"], f"the default of '{name}'")
         required = self.boolean(keys["required"], "'required'") if "required" in keys else False
+        personal = self.boolean(keys["personal"], "'personal'") if "personal" in keys else False
         label = None
         if "label" in keys and not self.is_null(keys["label"]):
             label = self.text(keys["label"], "'label'")
         if ftype is None:
             return None
-        return ir.FieldDecl(name, ftype, default, bool(required), label, span=self.span(node))
+        return ir.FieldDecl(
+            name, ftype, default, bool(required), label, span=self.span(node), personal=bool(personal)
+        )
 
     def field_type(self, node, keys: dict | None) -> ir.FieldType | None:
         text = self.text(node, "a field type")
