@@ -40,6 +40,7 @@ from .. import ir
 from ..errors import ComplaintRulesError, EvaluationError
 from ..fields import DERIVED_FIELDS, FOLLOW_UPS
 from .arrow_decision import DECISION_SCHEMA, decision_record
+from .columnar_arrays import constant, lists, slots, strings, times
 from .columnar_times import ColumnShifter, from_micros, to_micros
 from .compiler import LEVEL, CompiledPolicy, compile_condition
 from .decision import Decision
@@ -352,53 +353,91 @@ class ColumnarPolicy:
 
     def _decide(self, table: pa.Table, idx: np.ndarray, cols: dict[str, _Col], ids: list,
                 now: dt.datetime | None) -> tuple[pa.Table, np.ndarray]:  # fmt: skip
+        """The decisions of rows ``idx`` (all coerced); and which of them the calendar could not place."""
         p, n = self.ir, len(idx)
         failed = np.zeros(n, dtype=bool)
+        meta = self.compiled.meta
+        trace: list[tuple[str, np.ndarray]] = []  # (rule id, rows it is traced for), in trace order
+
+        def test(expr: ir.Expr | None) -> np.ndarray:
+            return self._test(expr, cols, n)
+
+        def first_true(tests: list[np.ndarray]) -> np.ndarray:
+            """Index of the first test that holds per row, -1 where none does."""
+            out = np.full(n, -1, dtype=np.int64)
+            for k in range(len(tests) - 1, -1, -1):
+                out = np.where(tests[k], k, out)
+            return out
+
         # classify: the level as a column
-        level_names = list(dict.fromkeys([*(r.level for r in p.classify.rules), *((p.classify.otherwise,) if
-                                          p.classify and p.classify.otherwise else ())] if p.classify else []))
+        c = p.classify
+        level_names = list(dict.fromkeys([*self.levels, *((r.level for r in c.rules) if c else ()),
+                                          *((c.otherwise,) if c and c.otherwise else ())]))  # fmt: skip
         level_names.append(None)
         code_of = {name: k for k, name in enumerate(level_names)}
-        bits = []
-        level = np.full(n, code_of[p.classify.otherwise if p.classify else None], dtype=np.int64)
-        if p.classify is not None:
-            tests = [self._test(r.when, cols, n) for r in p.classify.rules]
-            bits.extend(tests)
-            if p.classify.hit == "highest":
+        level = np.full(n, code_of[None], dtype=np.int64)
+        if c is not None:
+            tests = [test(r.when) for r in c.rules]
+            if c.hit == "highest":
                 rank = {name: i for i, name in enumerate(self.levels)}
-                best = np.full(n, -2, dtype=np.int64)
-                chosen = np.full(n, -1, dtype=np.int64)
-                for r, b in zip(p.classify.rules, tests):
+                best = np.full(n, -(2**62), dtype=np.int64)
+                for r, b in zip(c.rules, tests):
                     better = b & (rank.get(r.level, -1) > best)
                     best = np.where(better, rank.get(r.level, -1), best)
-                    chosen = np.where(better, code_of[r.level], chosen)
-                level = np.where(chosen >= 0, chosen, level)
+                    level = np.where(better, code_of[r.level], level)
+                trace.extend((r.id, b) for r, b in zip(c.rules, tests))
             else:
-                for r, b in reversed(list(zip(p.classify.rules, tests))):
-                    level = np.where(b, code_of[r.level], level)
+                hit = first_true(tests)
+                for k, r in enumerate(c.rules):
+                    level = np.where(hit == k, code_of[r.level], level)
+                trace.extend((r.id, hit == k) for k, r in enumerate(c.rules))
+            none = ~np.logical_or.reduce(tests) if tests else np.ones(n, dtype=bool)
+            if c.otherwise is not None:
+                level = np.where(none, code_of[c.otherwise], level)
+                trace.append(("classify.otherwise", none))
         cols = {**cols, "level": _Col(level_names, level)}
-        rest = self.rules[len(p.classify.rules) if p.classify else 0:]
-        bits.extend(self._test(r.when, cols, n) for r in rest)
-        # classes: rows whose rules hold alike
-        if bits:
-            packed = np.packbits(np.stack(bits, axis=1), axis=1)
-            view = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
-            _, first, klass = np.unique(view, return_index=True, return_inverse=True)
-            klass = klass.reshape(-1)
-        else:
-            first, klass = np.zeros(1, dtype=np.int64), np.zeros(n, dtype=np.int64)
-        reps = table.take(pa.array(idx[first])).to_pylist()
-        decisions = [self.compiled.evaluate(raw) for raw in reps]
-        return self._assemble(decisions, klass, cols, ids, now, failed, n)
+        labels: dict[str, str | None] = {}
+        for x in p.levels:
+            labels.setdefault(x.id, x.label)
 
-    def _assemble(self, ds: list[Decision], klass: np.ndarray, cols: dict[str, _Col], ids: list,
-                  now: dt.datetime | None, failed: np.ndarray, n: int) -> tuple[pa.Table, np.ndarray]:  # fmt: skip
-        p = self.ir
-        meta = self.compiled.meta
+        # route: routes and owner per distinct combination of the rules that hold
+        owners: list[str | None] = [None]
+        owner = np.zeros(n, dtype=np.int64)
+        route_luts: list[list[str]] = [[]]
+        route_code = np.zeros(n, dtype=np.int64)
+        rt = p.route
+        if rt is not None:
+            tests = [test(r.when) for r in rt.rules]
+            if rt.hit == "all":
+                hits = tests
+            else:
+                first = first_true(tests)
+                hits = [first == k for k in range(len(tests))]
+            none = ~np.logical_or.reduce(hits) if hits else np.ones(n, dtype=bool)
+            key = _combination(hits, n)
+            keys, first_row, route_code = np.unique(key, return_index=True, return_inverse=True)
+            route_code = route_code.reshape(-1)
+            route_luts, owner_lut = [], []
+            for row in first_row.tolist():
+                matched = [r for r, h in zip(rt.rules, hits) if h[row]]
+                routes = list(dict.fromkeys(t for r in matched for t in r.targets))
+                if not matched and rt.otherwise is not None:
+                    routes = list(dict.fromkeys(rt.otherwise))
+                targets = matched[0].targets if matched else tuple(routes)
+                route_luts.append(routes)
+                owner_lut.append(targets[0] if targets else None)
+            owners = list(dict.fromkeys([*owner_lut, None]))
+            owner = np.array([owners.index(o) for o in owner_lut], dtype=np.int64)[route_code]
+            trace.extend((r.id, h) for r, h in zip(rt.rules, hits))
+            if rt.otherwise is not None:
+                trace.append(("route.otherwise", none))
 
-        def per_class(values: list, typ: pa.DataType) -> pa.Array:
-            return pa.array(values, type=typ).take(pa.array(klass))
+        def resolved(targets: tuple[str, ...]) -> tuple[list[list[str]], np.ndarray]:
+            """Targets with ``owner`` as each row's owner: one list per owner, and each row's."""
+            luts = [list(dict.fromkeys(o if t == "owner" and o is not None else t for t in targets)) for o in owners]
+            return luts, owner
 
+        # deadlines: the first rule of each clock that holds; clocks timed in dependency order
         def anchor(name: str | None, due: dict[str, tuple[np.ndarray, np.ndarray]]):
             if name is None:
                 return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
@@ -415,36 +454,32 @@ class ColumnarPolicy:
             failed[bad] = True
             return got, placed
 
-        # deadlines, in dependency order; each class's winner per clock from its decision
         due: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         winner_of: dict[str, np.ndarray] = {}
-        by_id = {r.id: r for r in p.deadlines}
         for clock in self.clock_order:
             rules = [r for r in p.deadlines if r.clock == clock]
-            lut = np.array([next((rules.index(by_id[x.rule]) for x in d.deadlines if x.clock == clock), -1)
-                            for d in ds], dtype=np.int64)
-            win = lut[klass]
-            winner_of[clock] = win
+            win = winner_of[clock] = first_true([test(r.when) for r in rules])
             out_us, out_ok = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
             for k, r in enumerate(rules):
                 rows = win == k
-                if not rows.any():
-                    continue
-                got, placed = shifted(rows, anchor(r.anchor, due), r.duration)
-                out_us = np.where(rows, got, out_us)
-                out_ok = np.where(rows, placed, out_ok)
+                if rows.any():
+                    got, placed = shifted(rows, anchor(r.anchor, due), r.duration)
+                    out_us = np.where(rows, got, out_us)
+                    out_ok = np.where(rows, placed, out_ok)
             due[clock] = (out_us, out_ok)
-        deadline_slots = []
-        for clock in self.clocks:
-            rules = [r for r in p.deadlines if r.clock == clock]
-            win = winner_of[clock]
-            us, ok = due[clock]
-            deadline_slots.append((win >= 0, {
-                "clock": pa.array(np.full(n, clock, dtype=object), pa.string()),
-                "due_at": _times(us, ok),
-                "rule": pa.array([r.id for r in rules] + [None], pa.string()).take(pa.array(win % (len(rules) + 1))),
-                "anchor": pa.array([r.anchor for r in rules] + [None], pa.string()).take(pa.array(win % (len(rules) + 1))),
-            }))  # fmt: skip
+        for r in p.deadlines:
+            trace.append((r.id, winner_of[r.clock] == [x for x in p.deadlines if x.clock == r.clock].index(r)))
+        dl_rules = [[r for r in p.deadlines if r.clock == clock] for clock in self.clocks]
+        dl_names = list(dict.fromkeys([*(r.id for r in p.deadlines), *(r.anchor for r in p.deadlines), None]))
+        deadlines = slots(n, [winner_of[clock] >= 0 for clock in self.clocks], {
+            "clock": ("const", list(self.clocks)),
+            "due_at": ("time", [due[clock][0] for clock in self.clocks], [due[clock][1] for clock in self.clocks]),
+            "rule": ("text", dl_names, [np.array([dl_names.index(r.id) for r in rules] + [len(dl_names) - 1])[w]
+                                        for rules, w in zip(dl_rules, (winner_of[c] for c in self.clocks))]),
+            "anchor": ("text", dl_names, [np.array([dl_names.index(r.anchor) for r in rules] + [len(dl_names) - 1])[w]
+                                          for rules, w in zip(dl_rules, (winner_of[c] for c in self.clocks))]),
+        }, DECISION_SCHEMA.field("deadlines").type)  # fmt: skip
+
         received = cols["received_at"].micros, cols["received_at"].present
 
         def timing(t: ir.Timing, rows: np.ndarray):
@@ -456,150 +491,221 @@ class ColumnarPolicy:
                 return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
             return received[0], received[1] & rows
 
+        # escalations: every rule, active or not, with its status at now
         everyone = np.ones(n, dtype=bool)
         now_us = to_micros(now) if now is not None else None
-        esc_slots = []
-        for k, x in enumerate(p.escalate):
+        esc_us, esc_ok, esc_status, esc_luts, esc_codes = [], [], [], [], []
+        for x in p.escalate:
             us, ok = timing(x.timing, everyone)
-            active = np.array([d.escalations[k].status != "inactive" for d in ds], dtype=bool)[klass]
-            status = np.where(~active, "inactive", np.where((now_us is not None) & ok & (us <= (now_us or 0)),
-                                                            "due", "pending"))  # fmt: skip
-            esc_slots.append((everyone, {
-                "rule": pa.array(np.full(n, x.id, dtype=object), pa.string()),
-                "action": pa.array(np.full(n, x.action, dtype=object), pa.string()),
-                "targets": per_class([list(d.escalations[k].targets) for d in ds], pa.list_(pa.string())),
-                "due_at": _times(us, ok),
-                "status": pa.array(status.astype(object), pa.string()),
-            }))
-        # follow-up: the class's rule; sampled rules per record id
-        fu_rule = {r.id: r for r in self.follow_rules}
-        chosen = [fu_rule.get(d.follow_up.rule) for d in ds]
-        rule_k = np.array([self.follow_rules.index(r) if r is not None else -1 for r in chosen], dtype=np.int64)[klass]
-        status = np.array([d.follow_up.status if r is None or r.rate is None or r.rate.value >= 100 else ""
-                           for d, r in zip(ds, chosen)], dtype=object)[klass]
-        points = np.full(n, np.nan)
+            active = test(x.when)
+            trace.append((x.id, active))
+            reached = ok & (us <= now_us) if now_us is not None else np.zeros(n, dtype=bool)
+            esc_status.append(np.where(active, np.where(reached, 2, 1), 0))
+            esc_us.append(us)
+            esc_ok.append(ok)
+            luts, codes = resolved(x.targets)
+            esc_codes.append(codes + len(esc_luts))
+            esc_luts.extend(luts)
+        escalations = slots(n, [everyone] * len(p.escalate), {
+            "rule": ("const", [x.id for x in p.escalate]), "action": ("const", [x.action for x in p.escalate]),
+            "targets": ("lists", esc_luts, esc_codes), "due_at": ("time", esc_us, esc_ok),
+            "status": ("text", ["inactive", "pending", "due"], esc_status),
+        }, DECISION_SCHEMA.field("escalations").type)  # fmt: skip
+
+        # remedy
+        remedy = self._remedy(test, trace, cols, level, level_names, n)
+
+        # follow-up: the first rule that holds, or otherwise; sampled rules per record id
+        fu = p.follow_up
+        rules = list(fu.rules) if fu else []
+        chosen = first_true([test(r.when) for r in rules]) if rules else np.full(n, -1, dtype=np.int64)
+        if fu is not None and fu.otherwise is not None:
+            chosen = np.where(chosen < 0, len(rules), chosen)
+        follow = self.follow_rules
+        trace.extend((r.id, chosen == k) for k, r in enumerate(follow))
+        status = np.full(n, 0, dtype=np.int64)  # none, exempt, required, not_sampled
+        points = np.zeros(n)
         sampled = np.zeros(n, dtype=bool)
         fu_us, fu_ok = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-        for k, r in enumerate(self.follow_rules):
-            rows = rule_k == k
+        for k, r in enumerate(follow):
+            rows = chosen == k
             if not rows.any():
                 continue
-            if r.rate is not None and r.rate.value < 100:
+            if r.rate is None:
+                status[rows] = 1
+            elif r.rate.value >= 100:
+                status[rows] = 2
+            else:
                 where = np.flatnonzero(rows)
                 pts = [sample_point(meta.id, r.id, ids[i]) for i in where.tolist()]
                 points[where] = pts
                 sampled[where] = True
-                status[where] = ["required" if pt < r.rate.value else "not_sampled" for pt in pts]
+                status[where] = [2 if pt < r.rate.value else 3 for pt in pts]
             if r.rate is not None and r.window is not None:
-                base = anchor(r.anchor, due) if r.anchor else received
-                got, placed = shifted(rows, base, r.window)
+                got, placed = shifted(rows, anchor(r.anchor, due) if r.anchor else received, r.window)
                 fu_us = np.where(rows, got, fu_us)
                 fu_ok = np.where(rows, placed, fu_ok)
-        fu = ds[0].follow_up if ds else None
+        fu_names = [r.id for r in follow] + [None]
+        rates = [None if r.rate is None else str(r.rate.value) for r in follow] + [None]
+        by_luts: list[list[str]] = []
+        for r in follow:
+            by_luts.extend(resolved(r.by)[0])
+        by_luts.extend([[]] * len(owners))
+        pick = np.where(chosen < 0, len(follow), chosen)
+        limit = fu.until_satisfied if fu else None
         follow_up = pa.StructArray.from_arrays([
-            pa.array(status.astype(object), pa.string()),
-            per_class([d.follow_up.rule for d in ds], pa.string()),
-            per_class([None if d.follow_up.rate is None else str(d.follow_up.rate) for d in ds], pa.string()),
-            pa.array(sampled),
+            strings(["none", "exempt", "required", "not_sampled"], status),
+            strings(fu_names, pick), strings(rates, pick), pa.array(sampled),
             pa.array(points, pa.float64(), mask=~sampled),
-            per_class([list(d.follow_up.by) for d in ds], pa.list_(pa.string())),
-            per_class([list(d.follow_up.via) for d in ds], pa.list_(pa.string())),
-            _times(fu_us, fu_ok & (status != "exempt")),
-            pa.array(np.full(n, fu.until_satisfied if fu else None, dtype=object), pa.int64()),
-            pa.array(np.zeros(n, dtype=np.int64)),
-            pa.array(np.zeros(n, dtype=bool)),
-        ], fields=list(DECISION_SCHEMA.field("follow_up").type))
-        # obligations: those the class applies
-        ob_slots = []
+            lists(by_luts, pick * len(owners) + owner),
+            lists([list(r.via) for r in follow] + [[]], pick),
+            times(fu_us, fu_ok),
+            constant(limit, n, pa.int64()), pa.array(np.zeros(n, dtype=np.int64)), pa.array(np.zeros(n, dtype=bool)),
+        ], fields=list(DECISION_SCHEMA.field("follow_up").type))  # fmt: skip
+
+        # obligations: each that applies
+        ob_present, ob_us, ob_ok, ob_ru, ob_rok, ob_luts, ob_codes = [], [], [], [], [], [], []
         for o in p.obligations:
-            applies = np.array([any(x.rule == o.id for x in d.obligations) for d in ds], dtype=bool)[klass]
+            applies = test(o.when)
+            trace.append((o.id, applies))
             us, ok = timing(o.timing, applies)
             if o.timing.kind == "for" and o.timing.duration is not None:
                 ru, rok = shifted(applies, anchor("resolved_at", {}), o.timing.duration)
             else:
                 ru, rok = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
-            by = [next((list(x.by) for x in d.obligations if x.rule == o.id), []) for d in ds]
-            ob_slots.append((applies, {
-                "rule": pa.array(np.full(n, o.id, dtype=object), pa.string()),
-                "action": pa.array(np.full(n, o.action, dtype=object), pa.string()),
-                "label": pa.array(np.full(n, o.label, dtype=object), pa.string()),
-                "by": per_class(by, pa.list_(pa.string())),
-                "due_at": _times(us, ok & applies),
-                "retain_until": _times(ru, rok & applies),
-            }))
-        columns = {
-            "policy_id": pa.array(np.full(n, meta.id, dtype=object), pa.string()),
-            "policy_version": pa.array(np.full(n, meta.version, dtype=object), pa.string()),
-            "fingerprint": pa.array(np.full(n, meta.fingerprint, dtype=object), pa.string()),
-            "record_id": pa.array(ids, pa.string()),
-            "evaluated_at": pa.array(np.full(n, now_us if now_us is not None else 0, dtype=np.int64),
-                                     mask=np.full(n, now is None)).cast(pa.timestamp("us", tz="UTC")),
-            "level": per_class([d.level for d in ds], pa.string()),
-            "level_label": per_class([d.level_label for d in ds], pa.string()),
-            "routes": per_class([list(d.routes) for d in ds], pa.list_(pa.string())),
-            "owner": per_class([d.owner for d in ds], pa.string()),
-            "deadlines": _slots(n, deadline_slots, DECISION_SCHEMA.field("deadlines").type),
-            "escalations": _slots(n, esc_slots, DECISION_SCHEMA.field("escalations").type),
-            "remedy": self._remedy(ds, klass, cols, n),
-            "follow_up": follow_up,
-            "obligations": _slots(n, ob_slots, DECISION_SCHEMA.field("obligations").type),
-            "trace": per_class([list(d.rule_ids) for d in ds], pa.list_(pa.string())),
-            "problems": pa.array([[]] * n, DECISION_SCHEMA.field("problems").type),
-        }
-        return pa.Table.from_arrays(list(columns.values()), schema=DECISION_SCHEMA), failed
+            ob_present.append(applies)
+            ob_us.append(us)
+            ob_ok.append(ok)
+            ob_ru.append(ru)
+            ob_rok.append(rok)
+            luts, codes = resolved(o.by)
+            ob_codes.append(codes + len(ob_luts))
+            ob_luts.extend(luts)
+        obligations = slots(n, ob_present, {
+            "rule": ("const", [o.id for o in p.obligations]), "action": ("const", [o.action for o in p.obligations]),
+            "label": ("const", [o.label for o in p.obligations]), "by": ("lists", ob_luts, ob_codes),
+            "due_at": ("time", ob_us, ob_ok), "retain_until": ("time", ob_ru, ob_rok),
+        }, DECISION_SCHEMA.field("obligations").type)  # fmt: skip
 
-    def _remedy(self, ds: list[Decision], klass: np.ndarray, cols: dict[str, _Col], n: int) -> pa.Array:
-        """The remedy: tier, cap and options per class; the amount's checks per distinct (class, amount)."""
+        names = [name for name, _ in trace]
+        matrix = np.stack([rows for _, rows in trace], axis=1) if trace else np.zeros((n, 0), dtype=bool)
+        columns = [
+            constant(meta.id, n, pa.string()), constant(meta.version, n, pa.string()),
+            constant(meta.fingerprint, n, pa.string()), pa.array(ids, pa.string()),
+            constant(now_us, n, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            strings(level_names, level), strings([labels.get(x) if x is not None else None for x in level_names], level),
+            lists(route_luts, route_code), strings(owners, owner), deadlines, escalations, remedy, follow_up,
+            obligations, _names(names, matrix), constant_empty_lists(n, DECISION_SCHEMA.field("problems").type),
+        ]  # fmt: skip
+        return pa.Table.from_arrays(columns, schema=DECISION_SCHEMA), failed
+
+    def _remedy(self, test, trace, cols, level, level_names, n) -> pa.Array:
+        """The remedy: tier per level, options per combination of compensate rules, the amount's checks per
+        distinct (level, amount)."""
         comp = self.ir.compensate
         typ = DECISION_SCHEMA.field("remedy").type
         if comp is None:
             return pa.nulls(n, typ)
+        tests = [test(r.when) for r in comp.rules]
+        trace.extend((r.id, t) for r, t in zip(comp.rules, tests))
+        key = _combination(tests, n)
+        keys, first, option_code = np.unique(key, return_index=True, return_inverse=True)
+        option_luts = []
+        options = [o.id for o in comp.options]
+        for row in first.tolist():
+            excluded: set[str] = set()
+            preferred: set[str] = set()
+            for r, t in zip(comp.rules, tests):
+                if t[row]:
+                    (excluded if r.action == "exclude" else preferred).update(r.options)
+            kept = [o for o in options if o not in excluded]
+            option_luts.append([o for o in kept if o in preferred] + [o for o in kept if o not in preferred])
+        tiers = [next((t for t in comp.tiers if t.level == x), None) if x is not None else None for x in level_names]
         amount = cols.get(comp.amount) if comp.amount else None
-        codes = _codes(amount).codes if amount is not None else np.zeros(n, dtype=np.int64)
         values = amount.values if amount is not None else [None]
-        mixed = klass * max(1, len(values)) + codes
-        combos, inverse = np.unique(mixed, return_inverse=True)
-        out = []
-        for code in combos.tolist():
-            k, at = divmod(code, max(1, len(values)))
-            out.append(decision_record_remedy(self.ir, comp, ds[k], values[at]))
-        return pa.array(out, typ).take(pa.array(inverse.reshape(-1)))
+        codes = _codes(amount).codes if amount is not None else np.zeros(n, dtype=np.int64)
+        pairs, inverse = np.unique(level * len(values) + codes, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        parts = [_amount_part(self.ir, comp, tiers[k // len(values)], values[k % len(values)]) for k in pairs.tolist()]
+        amount_names = list(dict.fromkeys(x[0] for x in parts))
+        currencies = list(dict.fromkeys(x[1] for x in parts))
+        roles = list(dict.fromkeys(x[4] for x in parts))
+
+        def flag(i: int) -> pa.Array:
+            lut = np.array([-1 if x[i] is None else int(x[i]) for x in parts], dtype=np.int8)[inverse]
+            return pa.array(lut == 1, mask=lut < 0)
+
+        amount_struct = pa.StructArray.from_arrays(
+            [strings(amount_names, np.array([amount_names.index(x[0]) for x in parts])[inverse]),
+             strings(currencies, np.array([currencies.index(x[1]) for x in parts])[inverse])],
+            fields=list(typ.field("amount").type), mask=pa.array(np.array([x[0] is None for x in parts])[inverse]))
+        cap_struct = pa.StructArray.from_arrays(
+            [strings([str(t.cap.amount) if t else None for t in tiers], level),
+             strings([t.cap.currency if t else None for t in tiers], level)],
+            fields=list(typ.field("cap").type), mask=pa.array(np.array([t is None for t in tiers])[level]))
+        return pa.StructArray.from_arrays([
+            strings([t.level if t else None for t in tiers], level), cap_struct,
+            strings([t.cap.currency if t else self.ir.header.currency for t in tiers], level),
+            strings([t.approver if t else None for t in tiers], level), lists(option_luts, option_code.reshape(-1)),
+            amount_struct, flag(2), flag(3), strings(roles, np.array([roles.index(x[4]) for x in parts])[inverse]),
+            pa.array(np.array([x[5] for x in parts], dtype=bool)[inverse]),
+        ], fields=list(typ))  # fmt: skip
 
 
-def decision_record_remedy(policy: ir.Policy, comp: ir.Compensate, d: Decision, raw: Any) -> dict[str, Any]:
-    """The remedy of a class's decision ``d`` for the coerced amount ``raw`` (as the row engines decide it)."""
-    r = d.remedy
-    tier = next((t for t in comp.tiers if t.level == d.level), None)
+def _amount_part(policy: ir.Policy, comp: ir.Compensate, tier: ir.Tier | None, raw: Any) -> tuple:
+    """(amount text, currency, within_cap, within_authority, required approver, beyond authority) of one
+    coerced amount under one tier, as the row engines decide them."""
     currency = tier.cap.currency if tier else policy.header.currency
     money = None
     if isinstance(raw, ir.Money):
         money = raw
     elif isinstance(raw, (int, Decimal)) and not isinstance(raw, bool) and currency:
         money = ir.Money(Decimal(raw), currency)
-    within_cap = None
-    if money is not None and tier is not None and money.currency == tier.cap.currency:
-        within_cap = money.amount <= tier.cap.amount
-    required, comparable = None, []
-    if money is not None:
-        comparable = [a for a in comp.authority if a.limit.currency == money.currency]
-        for a in sorted(comparable, key=lambda a: a.limit.amount):
-            if money.amount <= a.limit.amount:
-                required = a.role
-                break
+    if money is None:
+        return None, None, None, None, None, False
+    within_cap = money.amount <= tier.cap.amount if tier is not None and money.currency == tier.cap.currency else None
+    comparable = [a for a in comp.authority if a.limit.currency == money.currency]
+    required = next((a.role for a in sorted(comparable, key=lambda a: a.limit.amount)
+                     if money.amount <= a.limit.amount), None)  # fmt: skip
     within_authority = None
-    if money is not None and tier is not None:
+    if tier is not None:
         own = next((a for a in comp.authority if a.role == tier.approver), None)
         if own is None:
             within_authority = within_cap
         elif own.limit.currency == money.currency:
             within_authority = money.amount <= own.limit.amount
-    return {
-        "tier": r.tier, "cap": None if r.cap is None else {"amount": str(r.cap.amount), "currency": r.cap.currency},
-        "currency": r.currency, "approver": r.approver, "options": list(r.options),
-        "amount": None if money is None else {"amount": str(money.amount), "currency": money.currency},
-        "within_cap": within_cap, "within_authority": within_authority, "required_approver": required,
-        "beyond_authority": money is not None and bool(comparable) and required is None,
-    }  # fmt: skip
+    return str(money.amount), money.currency, within_cap, within_authority, required, bool(comparable) and required is None
+
+
+def _combination(tests: list[np.ndarray], n: int) -> np.ndarray:
+    """One key per row for the combination of tests that hold (equal keys, equal combinations)."""
+    if not tests:
+        return np.zeros(n, dtype=np.int64)
+    if len(tests) <= 62:
+        key = np.zeros(n, dtype=np.int64)
+        for k, t in enumerate(tests):
+            key |= t.astype(np.int64) << k
+        return key
+    packed = np.packbits(np.stack(tests, axis=1), axis=1)
+    _, inverse = np.unique(np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).reshape(-1),
+                           return_inverse=True)  # fmt: skip
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def _names(names: list[str], matrix: np.ndarray) -> pa.Array:
+    """The trace: per row the names whose column of ``matrix`` holds, in order."""
+    n = matrix.shape[0]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(matrix.sum(axis=1), out=offsets[1:])
+    _, slot = np.divmod(np.flatnonzero(matrix.reshape(-1)), max(1, matrix.shape[1]))
+    distinct = list(dict.fromkeys(names))
+    index = np.array([distinct.index(x) for x in names], dtype=np.int64)
+    values = strings(distinct, index[slot]) if len(slot) else pa.array([], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=pa.list_(pa.string()))
+
+
+def constant_empty_lists(n: int, typ: pa.ListType) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], typ.value_type), type=typ)
 
 
 def _take(col: _Col, idx: np.ndarray) -> _Col:
@@ -615,27 +721,3 @@ def _codes(col: _Col) -> _Col:
         col.values = [None if k == np.iinfo(np.int64).min else from_micros(k) for k in distinct.tolist()]
         col.codes = inverse.reshape(-1)
     return col
-
-
-def _times(us: np.ndarray, ok: np.ndarray) -> pa.Array:
-    return pa.array(us, pa.int64(), mask=~ok).cast(pa.timestamp("us", tz="UTC"))
-
-
-def _slots(n: int, slots: list[tuple[np.ndarray, dict[str, pa.Array]]], typ: pa.ListType) -> pa.Array:
-    """A list column of up to one struct per slot and row, kept where the slot's mask holds, in slot order."""
-    fields = list(typ.value_type)
-    if not slots:
-        return pa.array([[]] * n, typ)
-    present = np.stack([s[0] for s in slots], axis=1)  # rows x slots
-    counts = present.sum(axis=1)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(counts, out=offsets[1:])
-    flat = present.reshape(-1)
-    pick = np.flatnonzero(flat)  # positions in row-major (row, slot) order
-    row_of, slot_of = np.divmod(pick, len(slots))
-    children = []
-    for f in fields:
-        stacked = pa.concat_arrays([s[1][f.name] for s in slots])  # slot-major
-        children.append(stacked.take(pa.array(slot_of * n + row_of)))
-    values = pa.StructArray.from_arrays(children, fields=fields)
-    return pa.ListArray.from_arrays(pa.array(offsets), values, type=typ)
