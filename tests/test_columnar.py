@@ -166,11 +166,14 @@ def test_column_shifts_equal_the_calendars_shifter():
     shifter = ColumnShifter(cal)
     start = dt.datetime(2025, 9, 25, tzinfo=dt.timezone.utc)
     moments = [start + dt.timedelta(minutes=37 * k) for k in range(2000)]  # across the 2025 National Day make-up days
+    leap = dt.datetime(2024, 1, 28, 20, tzinfo=dt.timezone.utc)
+    moments += [leap + dt.timedelta(hours=7 * k) for k in range(40)]  # month ends, 29 February
     us = np.array([to_micros(m) for m in moments], dtype=np.int64)
     valid = np.ones(len(us), dtype=bool)
     for text, sign in [("1 working day", 1), ("3 working days", 1), ("5 business hours", 1), ("end of day", 1),
                        ("end of 2 working days", 1), ("2 days", 1), ("1 week", -1), ("1 month", 1),
-                       ("2 working days", -1), ("30 minutes", -1), ("0 minutes", 1)]:
+                       ("2 working days", -1), ("30 minutes", -1), ("0 minutes", 1), ("0 working days", 1),
+                       ("1 month", -1), ("13 months", 1), ("2 years", 1), ("end of 0 working days", 1)]:
         from complaint_rules.calendars import parse_duration
 
         d = parse_duration(text)

@@ -179,7 +179,7 @@ class ColumnarPolicy:
             sub = {k: _take(c, idx) for k, c in cols.items()}
             decided, failed = self._decide(table, idx, sub, [ids[i] for i in idx], now)
             keep = ~failed
-            parts.append(decided.filter(pa.array(keep)))
+            parts.append(decided.filter(pa.array(keep)) if failed.any() else decided)
             order.append(idx[keep])
             fallback[idx[failed]] = True
         errors: list[tuple[int, BaseException]] = []
@@ -199,6 +199,8 @@ class ColumnarPolicy:
             return BatchResult(DECISION_SCHEMA.empty_table(), np.zeros(0, dtype=np.int64), errors, len(rows_back))
         rows = np.concatenate(order)
         out = pa.concat_tables(parts)
+        if len(parts) == 1:  # one part: already in row order
+            return BatchResult(out, rows, errors, len(rows_back))
         sort = np.argsort(rows, kind="stable")
         return BatchResult(out.take(pa.array(sort)), rows[sort], errors, len(rows_back))
 

@@ -57,6 +57,21 @@ def _offset_us(cal: Calendar, first: int, last: int) -> int | None:
     return offset // _US
 
 
+def _months(us: np.ndarray, off: int, months: int) -> np.ndarray:
+    """``months`` calendar months on, at the same wall time, in a zone of one UTC offset ``off``
+    (Calendar._shift_months: the same day of the month, or the month's last day when it is shorter)."""
+    local = us + off
+    day = local // DAY
+    clock = local - day * DAY
+    dates = day.astype("datetime64[D]")
+    month = dates.astype("datetime64[M]")
+    dom = (dates - month.astype("datetime64[D]")).astype(np.int64)  # 0-based day of the month
+    target = month + np.timedelta64(months, "M")
+    length = ((target + np.timedelta64(1, "M")).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    shifted = target.astype("datetime64[D]").astype(np.int64) + np.minimum(dom, length - 1)
+    return shifted * DAY + clock - off
+
+
 class DateTable:
     """Working-day flags of consecutive years with data, and the n-th working day after a day, as arrays."""
 
@@ -125,18 +140,27 @@ class ColumnShifter:
         unit = duration.unit
         sane = valid & (us >= LOW_US) & (us < HIGH_US)
         fixed = ir.fixed_length(ir.Duration(abs(n), unit)) if unit != "end_of_day" else None
-        if unit != "end_of_day" and (n == 0 or unit in ("minutes", "hours")) and fixed is not None:
+        if unit != "end_of_day" and n == 0:  # the start itself (Calendar._shift)
+            out[sane] = us[sane]
+            done = sane.copy()
+        elif unit in ("minutes", "hours") and fixed is not None:
             out[sane] = us[sane] + (fixed // _US) * (1 if n >= 0 else -1)
             done = sane.copy()
         elif sane.any():
             lo, hi = us[sane].min(), us[sane].max()
             first = from_micros(lo).year - 1
-            last = from_micros(hi).year + 2 + max(0, n // 200 if unit == "working_days" else 0)
+            spans = {"days": 365, "weeks": 52, "working_days": 200, "end_of_day": 200, "business_hours": 500,
+                     "months": 12, "years": 1}
+            first -= abs(n) // spans.get(unit, 1) + 1 if n < 0 else 0
+            last = from_micros(hi).year + 2 + max(0, n) // spans.get(unit, 1)
             needs_table = unit in ("working_days", "business_hours", "end_of_day") and n >= 0
             off, table = self._frame(first, last, needs_table)
             if off is not None:
                 if unit in ("days", "weeks") and fixed is not None:
                     out[sane] = us[sane] + (fixed // _US) * (1 if n >= 0 else -1)
+                    done = sane.copy()
+                elif unit in ("months", "years"):
+                    out[sane] = _months(us[sane], off, n * 12 if unit == "years" else n)
                     done = sane.copy()
                 elif needs_table and table is not None and len(table.flags):
                     got, ok = self._by_table(us, off, table, n, unit)
