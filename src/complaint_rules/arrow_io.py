@@ -18,12 +18,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from .batch import BatchSummary, ColumnMap, Row, error_line, error_row, input_kind, read_rows
-from .engine.arrow_decision import DECISION_SCHEMA, decision_record
+from .engine.arrow_decision import DECISION_SCHEMA, PLAIN_SCHEMA, decision_record
 from .engine.columnar import ColumnarPolicy
 from .errors import ComplaintRulesError, RecordError
 
@@ -123,12 +125,12 @@ class DecisionWriter:
         os.close(fd)
         if self.kind == "parquet":
             self._writer: Any = pq.ParquetWriter(self.temp, DECISION_SCHEMA, compression="zstd")
-        else:
-            self._writer = ipc.new_file(self.temp, DECISION_SCHEMA)
+        else:  # an IPC file allows one dictionary per column: plain strings
+            self._writer = ipc.new_file(self.temp, PLAIN_SCHEMA)
 
     def write(self, table: pa.Table) -> None:
         if table.num_rows:
-            self._writer.write_table(table)
+            self._writer.write_table(table if self.kind == "parquet" else table.cast(PLAIN_SCHEMA))
 
     def close(self) -> None:
         self._writer.close()
@@ -214,12 +216,12 @@ def _decide_all(policy: Any, rows: Iterable[Row], out: DecisionWriter, errors: I
 
 
 def _incomplete(decided: pa.Table, rows: Any, start: int) -> Iterator[dict[str, Any]]:
-    problems = decided.column("problems").to_pylist()
-    ids = decided.column("record_id").to_pylist()
-    for k, found in enumerate(problems):
-        if found:
-            number = start + int(rows[k])
-            yield {"row": number, "line": number, "record_id": ids[k], "warnings": found}
+    """The warning rows of the incomplete decisions among ``decided`` (the rows the row engine decided)."""
+    lengths = pc.list_value_length(decided.column("problems")).to_numpy(zero_copy_only=False)
+    for k in np.flatnonzero(lengths > 0).tolist():
+        number = start + int(rows[k])
+        found = decided.column("problems")[k].as_py()
+        yield {"row": number, "line": number, "record_id": decided.column("record_id")[k].as_py(), "warnings": found}
 
 
 def _decide_rows(policy: Any, rows: list[Row], out: DecisionWriter, errors: IO[str], now: dt.datetime | None,

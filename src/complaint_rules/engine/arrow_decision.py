@@ -17,11 +17,14 @@ import pyarrow as pa
 
 from .decision import Amount, Decision
 
-__all__ = ["DECISION_SCHEMA", "decision_record", "empty_decisions"]
+__all__ = ["CATEGORY", "DECISION_SCHEMA", "PLAIN_SCHEMA", "decision_record", "empty_decisions", "plain"]
 
 _TIME = pa.timestamp("us", tz="UTC")
-_TEXT = pa.string()
-_TEXTS = pa.list_(pa.string())
+# Text drawn from the policy (names, rule ids, statuses) or repeated across rows (amounts) is
+# dictionary-encoded: a name is stored once per batch, and readers see plain strings.
+CATEGORY = pa.dictionary(pa.int32(), pa.string())
+_TEXT = CATEGORY
+_TEXTS = pa.list_(CATEGORY)
 _AMOUNT = pa.struct([("amount", _TEXT), ("currency", _TEXT)])
 
 DEADLINE = pa.struct([("clock", _TEXT), ("due_at", _TIME), ("rule", _TEXT), ("anchor", _TEXT)])
@@ -40,16 +43,32 @@ FOLLOW_UP = pa.struct([
 OBLIGATION = pa.struct([("rule", _TEXT), ("action", _TEXT), ("label", _TEXT), ("by", _TEXTS), ("due_at", _TIME),
                         ("retain_until", _TIME)])  # fmt: skip
 PROBLEM = pa.struct([("part", _TEXT), ("name", _TEXT), ("rule", _TEXT), ("location", _TEXT),
-                     ("depends_on", _TEXT), ("year", pa.int64()), ("message", _TEXT)])  # fmt: skip
+                     ("depends_on", _TEXT), ("year", pa.int64()), ("message", pa.string())])  # fmt: skip
 
 # The decision columns, in the order of :class:`~complaint_rules.engine.decision.Decision`'s fields.
 DECISION_SCHEMA = pa.schema([
-    ("policy_id", _TEXT), ("policy_version", _TEXT), ("fingerprint", _TEXT), ("record_id", _TEXT),
+    ("policy_id", _TEXT), ("policy_version", _TEXT), ("fingerprint", _TEXT), ("record_id", pa.string()),
     ("evaluated_at", _TIME), ("level", _TEXT), ("level_label", _TEXT), ("routes", _TEXTS), ("owner", _TEXT),
     ("deadlines", pa.list_(DEADLINE)), ("escalations", pa.list_(ESCALATION)), ("remedy", REMEDY),
     ("follow_up", FOLLOW_UP), ("obligations", pa.list_(OBLIGATION)), ("trace", _TEXTS),
     ("problems", pa.list_(PROBLEM)),
 ])  # fmt: skip
+
+
+def plain(typ: pa.DataType) -> pa.DataType:
+    """``typ`` with every dictionary-encoded string as a plain string (for Arrow IPC files, which allow
+    one dictionary per column for the whole file)."""
+    if pa.types.is_dictionary(typ):
+        return typ.value_type
+    if pa.types.is_list(typ):
+        return pa.list_(plain(typ.value_type))
+    if pa.types.is_struct(typ):
+        return pa.struct([(f.name, plain(f.type)) for f in typ])
+    return typ
+
+
+# The same columns with plain strings: the schema of decisions in Arrow IPC files.
+PLAIN_SCHEMA = pa.schema([(f.name, plain(f.type)) for f in DECISION_SCHEMA])
 
 
 def _amount(a: Amount | None) -> dict[str, str] | None:

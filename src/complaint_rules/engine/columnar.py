@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from .. import ir
 from ..errors import ComplaintRulesError, EvaluationError
 from ..fields import DERIVED_FIELDS, FOLLOW_UPS
-from .arrow_decision import DECISION_SCHEMA, decision_record
+from .arrow_decision import CATEGORY, DECISION_SCHEMA, decision_record
 from .columnar_arrays import constant, lists, slots, strings, times
 from .columnar_times import ColumnShifter, from_micros, to_micros
 from .compiler import LEVEL, CompiledPolicy, compile_condition
@@ -592,8 +592,8 @@ class ColumnarPolicy:
         names = [name for name, _ in trace]
         matrix = np.stack([rows for _, rows in trace], axis=1) if trace else np.zeros((n, 0), dtype=bool)
         columns = [
-            constant(meta.id, n, pa.string()), constant(meta.version, n, pa.string()),
-            constant(meta.fingerprint, n, pa.string()), pa.array(ids, pa.string()),
+            constant(meta.id, n, CATEGORY), constant(meta.version, n, CATEGORY),
+            constant(meta.fingerprint, n, CATEGORY), pa.array(ids, pa.string()),
             constant(now_us, n, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
             strings(level_names, level), strings([labels.get(x) if x is not None else None for x in level_names], level),
             lists(route_luts, route_code), strings(owners, owner), deadlines, escalations, remedy, follow_up,
@@ -702,8 +702,8 @@ def _names(names: list[str], matrix: np.ndarray) -> pa.Array:
     _, slot = np.divmod(np.flatnonzero(matrix.reshape(-1)), max(1, matrix.shape[1]))
     distinct = list(dict.fromkeys(names))
     index = np.array([distinct.index(x) for x in names], dtype=np.int64)
-    values = strings(distinct, index[slot]) if len(slot) else pa.array([], pa.string())
-    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=pa.list_(pa.string()))
+    values = strings(distinct, index[slot]) if len(slot) else pa.array([], CATEGORY)
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=pa.list_(CATEGORY))
 
 
 def constant_empty_lists(n: int, typ: pa.ListType) -> pa.Array:

@@ -17,23 +17,25 @@ import pyarrow as pa
 __all__ = ["constant", "lists", "slots", "strings", "times"]
 
 _TIME = pa.timestamp("us", tz="UTC")
+_CATEGORY = pa.dictionary(pa.int32(), pa.string())
+_LIST = pa.list_(_CATEGORY)
 
 
 def strings(names: Sequence[str | None], codes: np.ndarray) -> pa.Array:
-    """``names[code]`` per row (None: null), as a string column."""
+    """``names[code]`` per row (None: null), as a dictionary-encoded string column."""
     names = list(names)
     index = np.array([-1 if x is None else k for k, x in enumerate(names)], dtype=np.int32)
     dictionary = pa.array([x if x is not None else "" for x in names], pa.string())
     got = index[codes] if len(codes) else np.zeros(0, dtype=np.int32)
     mask = got < 0
     indices = pa.array(np.where(mask, 0, got).astype(np.int32), mask=mask if mask.any() else None)
-    return pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode()
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
 def constant(value: Any, n: int, typ: pa.DataType) -> pa.Array:
     if value is None:
         return pa.nulls(n, typ)
-    if pa.types.is_string(typ):
+    if pa.types.is_dictionary(typ):
         return strings([value], np.zeros(n, dtype=np.int64))
     return pa.repeat(pa.scalar(value, typ), n)
 
@@ -43,7 +45,7 @@ def times(us: np.ndarray, ok: np.ndarray) -> pa.Array:
 
 
 def lists(luts: Sequence[Sequence[str]], codes: np.ndarray) -> pa.Array:
-    """``luts[code]`` per row, as a list<string> column."""
+    """``luts[code]`` per row, as a list<dictionary string> column."""
     lengths = np.array([len(x) for x in luts], dtype=np.int64)
     starts = np.zeros(len(luts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
@@ -56,8 +58,8 @@ def lists(luts: Sequence[Sequence[str]], codes: np.ndarray) -> pa.Array:
         pos = np.arange(total, dtype=np.int64) - np.repeat(offsets[:-1], row_len) + np.repeat(starts[codes], row_len)
     else:
         pos = np.zeros(0, dtype=np.int64)
-    values = strings(flat, pos) if flat else pa.array([], pa.string())
-    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=pa.list_(pa.string()))
+    values = strings(flat, pos) if flat else pa.array([], _CATEGORY)
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=_LIST)
 
 
 def slots(n: int, present: list[np.ndarray], fields: dict[str, tuple], typ: pa.ListType) -> pa.Array:
@@ -82,7 +84,7 @@ def slots(n: int, present: list[np.ndarray], fields: dict[str, tuple], typ: pa.L
         if kind == "const":
             names = list(dict.fromkeys(spec[1]))
             index = np.array([names.index(v) for v in spec[1]], dtype=np.int64)
-            children.append(strings(names, index[slot_of]) if pa.types.is_string(f.type)
+            children.append(strings(names, index[slot_of]) if pa.types.is_dictionary(f.type)
                             else pa.array([spec[1][s] for s in slot_of.tolist()], f.type))  # fmt: skip
         elif kind == "time":
             us = np.stack(spec[1])[slot_of, row_of] if len(pick) else np.zeros(0, dtype=np.int64)
