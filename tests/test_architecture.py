@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("check", ("language.overlay", "language.checker")),
     ("values", ("engine.decision", "engine.record")),
     ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
-    ("columnar", ("engine.arrow_decision", "engine.columnar_times", "engine.columnar")),
+    ("columnar", ("engine.arrow_decision", "engine.columnar_times", "engine.columnar_arrays", "engine.columnar")),
     ("load", ("policy",)),
     ("io", ("batch", "arrow_io")),
     ("analysis", ("analysis",)),
