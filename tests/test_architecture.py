@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("engine", ("engine.codegen", "engine.interpreter", "engine.compiler", "engine.followup")),
     ("columnar", ("engine.arrow_decision", "engine.columnar_times", "engine.columnar_arrays", "engine.columnar")),
     ("load", ("policy",)),
-    ("io", ("batch", "arrow_io")),
+    ("io", ("batch", "arrow_io", "spark")),
     ("analysis", ("analysis",)),
     ("compare", ("compare",)),
     ("tools", ("testing",)),
