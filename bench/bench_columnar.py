@@ -32,15 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
-from dealer_data import dealer_table  # noqa: E402
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+from dealer_data import dealer_table
 
-from complaint_rules import calendar, load  # noqa: E402
-from complaint_rules.arrow_io import DecisionWriter, run_arrow  # noqa: E402
-from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record  # noqa: E402
+from complaint_rules import calendar, load
+from complaint_rules.arrow_io import DecisionWriter, run_arrow
+from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record
 
 POLICY = ROOT / "policies" / "automotive" / "svw-dealer.policy"
 ROW_SAMPLE = 20_000
@@ -82,7 +82,7 @@ def hand_polars(src: str, out: str, table: pl.DataFrame) -> int:
     open_, close = int(8.5 * hour), 18 * hour
     df = pl.read_parquet(src)
     demands = pl.col("demands")
-    has = lambda *names: demands.list.eval(pl.element().is_in(list(names))).list.any()  # noqa: E731
+    has = lambda *names: demands.list.eval(pl.element().is_in(list(names))).list.any()
     major = (has("engine_replacement", "gearbox_replacement") | has("exchange_vehicle", "return_vehicle"))
     high = (pl.col("dissatisfaction") == "high") | (pl.col("loss") == "large")
     level = (pl.when(major).then(pl.lit("major"))
@@ -147,7 +147,8 @@ def hand_polars(src: str, out: str, table: pl.DataFrame) -> int:
 
 def rows(src: str, out: str) -> int:
     policy = load(POLICY)
-    records = pq.read_table(src).slice(0, ROW_SAMPLE).to_pylist()
+    with pq.ParquetFile(src) as f:  # only the records it decides
+        records = next(f.iter_batches(batch_size=ROW_SAMPLE)).to_pylist()
     decided = [decision_record(policy.evaluate({k: v for k, v in r.items() if v is not None})) for r in records]
     pq.write_table(pa.Table.from_pylist(decided, schema=DECISION_SCHEMA), out)
     return len(records)

@@ -12,11 +12,11 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 ipc = pytest.importorskip("pyarrow.ipc")
 
-from complaint_rules import load  # noqa: E402
-from complaint_rules.arrow_io import DecisionWriter, read_batches, run_arrow  # noqa: E402
-from complaint_rules.batch import BatchSummary, ColumnMap, read_csv  # noqa: E402
-from complaint_rules.cli import main  # noqa: E402
-from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record  # noqa: E402
+from complaint_rules import load
+from complaint_rules.arrow_io import DecisionWriter, read_batches, run_arrow
+from complaint_rules.batch import BatchSummary, ColumnMap, read_csv
+from complaint_rules.cli import main
+from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -13,15 +13,14 @@ from hypothesis import strategies as st
 pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")
 
-from complaint_rules import ir, load  # noqa: E402
-from complaint_rules.batch import read_csv, ColumnMap  # noqa: E402
-from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record  # noqa: E402
-from complaint_rules.engine.columnar import ColumnarPolicy, coverage  # noqa: E402
-from complaint_rules.engine.columnar_times import ColumnShifter, from_micros, to_micros  # noqa: E402
-from complaint_rules.engine.compiler import compile_policy  # noqa: E402
-from complaint_rules.calendars import calendar  # noqa: E402
+from test_compiler_oracle import COMPILED, LATE_MOMENTS, MOMENTS, records
 
-from test_compiler_oracle import COMPILED, LATE_MOMENTS, MOMENTS, records  # noqa: E402
+from complaint_rules import load
+from complaint_rules.batch import ColumnMap, read_csv
+from complaint_rules.calendars import calendar
+from complaint_rules.engine.arrow_decision import DECISION_SCHEMA, decision_record
+from complaint_rules.engine.columnar import ColumnarPolicy, coverage
+from complaint_rules.engine.columnar_times import ColumnShifter, from_micros, to_micros
 
 ROOT = Path(__file__).parent.parent
 BUNDLED = sorted(p for p in (ROOT / "policies").rglob("*.policy"))
@@ -194,3 +193,18 @@ def test_column_shifts_past_the_calendar_data_are_refused():
     got, placed, failed = shifter.shift(us, np.ones(2, dtype=bool), parse_duration("3 working days"))
     assert failed.tolist() == [True, False] and placed.tolist() == [False, True]
     assert from_micros(got[1]) == cal.add(moments[1], "3 working days")
+
+
+def test_whole_number_ids_and_native_types():
+    """Ids as int64, amounts as int64, times as aware timestamps, sets as lists: taken as the coercer takes them."""
+    policy = load(ROOT / "policies" / "automotive" / "svw-dealer.policy")
+    start = dt.datetime(2026, 9, 29, 16, tzinfo=dt.timezone.utc)
+    table = pa.table({
+        "id": pa.array([7, 8, 9, 10], pa.int64()),
+        "received_at": pa.array([start + dt.timedelta(hours=9 * k) for k in range(4)], pa.timestamp("us", tz="UTC")),
+        "claimed_amount": pa.array([100, 6000, None, 60000], pa.int64()),
+        "demands": pa.array([["compensation"], None, [], ["return_vehicle", "compensation"]]),
+        "low_cost_fix": pa.array([True, None, False, True]),
+    })  # fmt: skip
+    result = assert_same(policy.compiled, table, start + dt.timedelta(days=3))
+    assert result.fallback == 0 and result.decisions.column("record_id").to_pylist() == ["7", "8", "9", "10"]

@@ -16,10 +16,10 @@ pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs a Java runtime", allow_module_level=True)
 
-from complaint_rules import load  # noqa: E402
-from complaint_rules.batch import ColumnMap, read_csv  # noqa: E402
-from complaint_rules.engine.arrow_decision import PLAIN_SCHEMA, decision_record  # noqa: E402
-from complaint_rules.spark import ARROW_SCHEMA, decide, spark_schema, split  # noqa: E402
+from complaint_rules import load
+from complaint_rules.batch import ColumnMap, read_csv
+from complaint_rules.engine.arrow_decision import PLAIN_SCHEMA, decision_record
+from complaint_rules.spark import ARROW_SCHEMA, decide, spark_schema, split
 
 ROOT = Path(__file__).resolve().parent.parent
 

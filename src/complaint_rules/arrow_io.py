@@ -21,8 +21,8 @@ from typing import IO, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+from pyarrow import ipc
 
 from .batch import BatchSummary, ColumnMap, Row, error_line, error_row, input_kind, read_rows
 from .engine.arrow_decision import DECISION_SCHEMA, PLAIN_SCHEMA, decision_record

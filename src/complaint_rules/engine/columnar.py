@@ -9,10 +9,11 @@ Compiled from the checked IR beside :mod:`.compiler`, and deciding exactly as it
    ``is missing``) is compiled by :func:`.compiler.compile_condition` and run once per distinct value of
    the fields it reads (per distinct pair for field-to-field comparisons); ``and``/``or``/``not`` are
    array operations. The level is a column like any other.
-3. **Classes.** Rows whose rules hold alike decide alike, except for times and the record id: each class
-   of rows is decided once, by the compiled engine on one of its rows, for its level, label, routes,
-   owner, winning deadline rules, escalation targets, remedy tier and options, follow-up rule, obligations
-   and trace. The remedy's amount checks are worked out per distinct (tier, amount).
+3. **The decision from the rules that hold**, as array operations over the rules' condition columns: the
+   level (first hit or highest), routes and owner per distinct combination of route rules, the winning
+   rule of each clock, escalations active or not, remedy options per combination of compensate rules
+   and the amount's checks per distinct (level, amount), the follow-up rule, obligations, and the trace
+   of rule ids; the columns are built from codes (:mod:`.columnar_arrays`).
 4. **Times per row**, as columns (:mod:`.columnar_times`): every clock, escalation, follow-up window and
    obligation; escalation statuses at ``now``; follow-up sampling with the same sha256 points.
 5. **Fallback.** A row with a time the calendar cannot place (an incomplete decision), or a value the
@@ -417,7 +418,7 @@ class ColumnarPolicy:
                 hits = [first == k for k in range(len(tests))]
             none = ~np.logical_or.reduce(hits) if hits else np.ones(n, dtype=bool)
             key = _combination(hits, n)
-            keys, first_row, route_code = np.unique(key, return_index=True, return_inverse=True)
+            _, first_row, route_code = np.unique(key, return_index=True, return_inverse=True)
             route_code = route_code.reshape(-1)
             route_luts, owner_lut = [], []
             for row in first_row.tolist():
@@ -597,7 +598,7 @@ class ColumnarPolicy:
             constant(now_us, n, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
             strings(level_names, level), strings([labels.get(x) if x is not None else None for x in level_names], level),
             lists(route_luts, route_code), strings(owners, owner), deadlines, escalations, remedy, follow_up,
-            obligations, _names(names, matrix), constant_empty_lists(n, DECISION_SCHEMA.field("problems").type),
+            obligations, _names(names, matrix), _empty_lists(n, DECISION_SCHEMA.field("problems").type),
         ]  # fmt: skip
         return pa.Table.from_arrays(columns, schema=DECISION_SCHEMA), failed
 
@@ -611,7 +612,7 @@ class ColumnarPolicy:
         tests = [test(r.when) for r in comp.rules]
         trace.extend((r.id, t) for r, t in zip(comp.rules, tests))
         key = _combination(tests, n)
-        keys, first, option_code = np.unique(key, return_index=True, return_inverse=True)
+        _, first, option_code = np.unique(key, return_index=True, return_inverse=True)
         option_luts = []
         options = [o.id for o in comp.options]
         for row in first.tolist():
@@ -706,7 +707,7 @@ def _names(names: list[str], matrix: np.ndarray) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=pa.list_(CATEGORY))
 
 
-def constant_empty_lists(n: int, typ: pa.ListType) -> pa.Array:
+def _empty_lists(n: int, typ: pa.ListType) -> pa.Array:
     return pa.ListArray.from_arrays(pa.array(np.zeros(n + 1, dtype=np.int32)), pa.array([], typ.value_type), type=typ)
 
 
