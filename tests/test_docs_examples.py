@@ -1,7 +1,7 @@
 """The Python examples of the docs run as doctests from the repository's root.
 
 docs/api.md and docs/testing.md are the host application's guide; calendar.md, decisions.md and
-analysis.md show one example each. (cli.md's console examples run in tests/test_cli_eval.py, the
+analysis.md show one example each; columnar.md the columnar engine and the Arrow schema. (cli.md's console examples run in tests/test_cli_eval.py, the
 language and YAML pages' policies in tests/test_docs.py and tests/test_yaml.py.)
 """
 
@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # page -> the fewest examples it must hold (so that a page that loses its examples fails)
 PAGES = {"api.md": 15, "host.md": 12, "testing.md": 10, "calendar.md": 4, "decisions.md": 4, "analysis.md": 4, "logs.md": 7,
-         "versions.md": 5}
+         "versions.md": 5, "columnar.md": 15}
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))

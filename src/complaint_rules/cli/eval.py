@@ -26,6 +26,7 @@ from ..batch import (
     run_batch,
 )
 from ..policy import load
+from . import arrow_eval
 
 # Below this many input bytes a batch finishes before a progress bar would help.
 PROGRESS_MIN_BYTES = 512 * 1024
@@ -40,8 +41,10 @@ def _warn(message: str) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="decide a batch of complaint records", description=__doc__)
     p.add_argument("policy", metavar="POLICY", help="policy file (.policy, .yaml, .yml)")
-    p.add_argument("input", metavar="INPUT", help="records: .jsonl or .csv; '-' reads JSON lines from stdin")
-    p.add_argument("-o", "--output", metavar="OUT", help="decisions as JSON lines (default: stdout)")
+    p.add_argument("input", metavar="INPUT",
+                   help="records: .jsonl, .csv, .parquet or .arrow; '-' reads JSON lines from stdin")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="decisions as JSON lines (default: stdout), or .parquet / .arrow (the Arrow schema of docs/decisions.md)")
     p.add_argument("--errors", metavar="ERRFILE",
                    help="error rows as JSON lines (default: OUT with .errors.jsonl; stderr when OUT is stdout)")
     p.add_argument("--columns", metavar="MAP.json", help="mapping of input columns to record fields (see docs/cli.md)")
@@ -51,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fsync", action="store_true", help="flush OUT and ERRFILE to disk before they are renamed into place")
     p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="decide in N worker processes (0: one per CPU); output keeps the input order (default 1)")
+    p.add_argument("--batch-size", metavar="N", type=int, default=None,
+                   help="rows per Arrow record batch for Parquet and Arrow files (default 65536)")
     p.set_defaults(func=run)
 
 
@@ -172,6 +177,14 @@ def run(args: argparse.Namespace) -> int:
     policy.compiled  # noqa: B018 - compile once up front: a policy that cannot compile is one error, not one per row
     now = parse_now(args.now)
     mapping = ColumnMap.load(args.columns) if args.columns else None
+    if arrow_eval.is_arrow(args.input) or arrow_eval.is_arrow(args.output):  # decided in columns
+        err_path = errors_path(args.output, args.errors)
+        try:
+            summary = arrow_eval.run(args, policy, now, mapping, err_path)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        return _report(summary, err_path, False)
     kind = input_kind(args.input)
     if args.input == "-":
         raw, size = sys.stdin.buffer, None
@@ -195,6 +208,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if raw is not sys.stdin.buffer:
             raw.close()
+    return _report(summary, err_path, interrupted)
+
+
+def _report(summary: BatchSummary, err_path: str | None, interrupted: bool) -> int:
+    """The summary line on stderr, and the exit code."""
     where = f" (see {err_path})" if (summary.errors or summary.incomplete) and err_path else ""
     if interrupted:
         print(f"interrupted: {summary.render()}{where}", file=sys.stderr)
