@@ -208,3 +208,18 @@ def test_whole_number_ids_and_native_types():
     })  # fmt: skip
     result = assert_same(policy.compiled, table, start + dt.timedelta(days=3))
     assert result.fallback == 0 and result.decisions.column("record_id").to_pylist() == ["7", "8", "9", "10"]
+
+
+def test_clock_lives_and_histories_go_to_the_row_engine():
+    """A policy whose clocks pause or stop is decided row by row; a record with a history is, alone."""
+    life = load(Path(__file__).parent.parent / "examples" / "lifecycle.policy").compiled
+    assert any("life" in reason for reason in coverage(life.ir))
+    compiled = COMPILED["full"]
+    assert coverage(compiled.ir) == ()
+    received = dt.datetime(2026, 3, 2, 9, tzinfo=dt.timezone.utc)
+    rows = [{"id": f"R{i}", "received_at": received + dt.timedelta(hours=i), "history": None} for i in range(4)]
+    rule = compiled.ir.escalate[0].id
+    rows[2]["history"] = json.dumps([{"at": (received + dt.timedelta(hours=5)).isoformat(), "rule": rule}])
+    now = received + dt.timedelta(days=30)
+    result = assert_same(compiled, pa.Table.from_pylist(rows), now)
+    assert result.fallback == 1 and len(result.rows) == 4

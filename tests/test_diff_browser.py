@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 PAIRS = {
     "dealer-shenzhen": ("policies/automotive/svw-dealer.policy", "policies/automotive/svw-dealer-shenzhen.policy"),
-    "property-regimes": ("policies/property/lychee-garden.policy", "policies/property/follow-up-strict.policy"),
+    "property-regimes": ("policies/property/follow-up-guide.policy", "policies/property/follow-up-strict.policy"),
 }
 
 
@@ -81,9 +81,9 @@ def test_the_page_renders_with_its_tables_and_charts(report):
 
 # What a reviewer must be able to read off each page: the rules changed, where, and units by their labels.
 NAMED = {
-    "dealer-shenzhen": ("defect_first_contact", "svw-dealer-shenzhen.policy:15:3",
+    "dealer-shenzhen": ("defect_first_contact", "svw-dealer-shenzhen.policy:16:3",
                         "up to 80000 CNY by general_manager", "客户总监"),
-    "property-regimes": ("minor_repair", "follow-up-strict.policy:28:3", "repair_mandatory", "管理员"),
+    "property-regimes": ("minor_repair", "follow-up-strict.policy:43:3", "repair_mandatory", "管理员"),
 }
 
 

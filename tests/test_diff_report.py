@@ -163,7 +163,7 @@ def test_html_is_one_self_contained_page(tmp_path, monkeypatch):
     assert page.external == [] and "script" not in page.tags  # nothing fetched, nothing run
     assert {"summary", "structural", "semantic", "impact"} <= set(page.ids)
     text = " ".join(page.text)
-    assert "defect_first_contact" in text and "policies/automotive/svw-dealer-shenzhen.policy:15:3" in text
+    assert "defect_first_contact" in text and "policies/automotive/svw-dealer-shenzhen.policy:16:3" in text
     assert "1 hour after received_at" in text and "2 hours after received_at" in text
     assert "客户总监" in text  # customer_director shown by its label
     assert page.tags["svg"] >= 1 and page.tags["rect"] >= 1
@@ -175,9 +175,9 @@ def test_html_escapes_what_the_policy_writes():
     page = d.render("html")
     assert "<a>" not in page.split("<body>")[1] and "&lt;a&gt;" in page and "b&amp;c" in page
     assert "<b>Chef" not in page
-    from complaint_rules.compare.html import _outcome
+    from complaint_rules.compare.html import outcome_html
 
-    assert _outcome(d, "notify boss & amp") == 'notify <abbr title="boss">&lt;b&gt;Chef&lt;/b&gt;</abbr> &amp; amp'
+    assert outcome_html(d, "notify boss & amp") == 'notify <abbr title="boss">&lt;b&gt;Chef&lt;/b&gt;</abbr> &amp; amp'
 
 
 def test_html_of_equivalent_policies_says_so():
@@ -187,10 +187,10 @@ def test_html_of_equivalent_policies_says_so():
 
 
 def test_chart_labels_fit_left_of_the_bars():
-    from complaint_rules.compare.html import _short, bar_chart
+    from complaint_rules.compare.html import bar_chart, short_label
 
-    assert _short("remedy tier") == "remedy tier"
-    assert _short("x" * 50) == "x" * 44 + "…"
-    assert _short("跨部门抱怨处理小组" * 3) == "跨部门抱怨处理小组" * 2 + "跨部门抱" + "…"  # wide characters count twice
+    assert short_label("remedy tier") == "remedy tier"
+    assert short_label("x" * 50) == "x" * 44 + "…"
+    assert short_label("跨部门抱怨处理小组" * 3) == "跨部门抱怨处理小组" * 2 + "跨部门抱" + "…"  # wide characters count twice
     svg = bar_chart([("跨部门抱怨处理小组" * 3, 5)], "t")
     assert "跨部门抱怨处理小组" * 3 + ": 5" in svg  # the tooltip keeps it whole

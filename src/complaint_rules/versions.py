@@ -68,6 +68,7 @@ class PolicySet:
 
     @property
     def id(self) -> str:
+        """The policy id every version shares."""
         return self.versions[0].id
 
     def at(self, when: dt.date | dt.datetime) -> Policy:

@@ -38,6 +38,18 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "explain": (
         ("complaint-rules explain examples/dealer.policy examples/record.json", "why a record got its decision"),
     ),
+    "agenda": (
+        ("complaint-rules agenda examples/lifecycle.policy examples/queue.jsonl --now 2026-12-01T17:00+08:00",
+         "what must happen now or soon over a queue of open complaints, most urgent first"),
+    ),
+    "log": (
+        ("complaint-rules log examples/dealer.policy examples/complaints.jsonl --to decisions.sqlite",
+         "decide every record and keep each decision in a SQLite decision log"),
+    ),
+    "replay": (
+        ("complaint-rules replay decisions.sqlite --policy examples/dealer-branch.policy",
+         "decide the logged inputs again under another policy and list every difference"),
+    ),
     "test": (
         ("complaint-rules test --coverage policies/", "run the embedded tests and report rule coverage"),
     ),

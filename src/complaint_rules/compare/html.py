@@ -38,7 +38,7 @@ def _label(label: str, word: str) -> str:
     return f'<abbr title="{_e(word)}">{_e(label)}</abbr>'
 
 
-def _outcome(d, text: str) -> str:
+def outcome_html(d, text: str) -> str:
     """An outcome with its unit and level ids as labels (the id kept as a tooltip), escaped piece by piece."""
     out, at = [], 0
     for m in WORD.finditer(text):
@@ -61,7 +61,7 @@ def bar_chart(rows: list[tuple[str, int]], title: str) -> str:
     for n, (label, value) in enumerate(rows):
         y = 20 + n * (bar + gap)
         w = max(1, round(width * value / top))
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(_short(label))}</text>'
+        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{_e(short_label(label))}</text>'
                      f'<rect class="bar" x="{left}" y="{y}" width="{w}" height="{bar}" fill="{NEW_COLOUR}">'
                      f'<title>{_e(label)}: {value}</title></rect>'
                      f'<text x="{left + w + 4}" y="{y + 13}">{value}</text>')
@@ -83,7 +83,7 @@ def paired_chart(rows: list[tuple[str, float, float]], title: str) -> str:
              f'<text x="{left + 74}" y="11">new</text>']
     for n, (label, old, new) in enumerate(rows):
         y = 24 + n * (2 * bar + gap)
-        parts.append(f'<text x="{left - 6}" y="{y + bar + 3}" text-anchor="end">{_e(_short(label))}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + bar + 3}" text-anchor="end">{_e(short_label(label))}</text>')
         for k, (value, colour, side) in enumerate(((old, OLD_COLOUR, "old"), (new, NEW_COLOUR, "new"))):
             w = max(1, round(width * value / top)) if value else 0
             yy = y + k * bar
@@ -94,7 +94,7 @@ def paired_chart(rows: list[tuple[str, float, float]], title: str) -> str:
     return "".join(parts)
 
 
-def _short(label: str, room: int = 44) -> str:
+def short_label(label: str, room: int = 44) -> str:
     """A chart label that fits left of the bars: wide (CJK) characters count twice; the tooltip has it whole."""
     out, used = "", 0
     for ch in label:
@@ -170,12 +170,12 @@ def _semantic(d) -> list[str]:
         for s in (s for s in d.semantic if s.output == output):
             seen = ""
             if s.verified is not None:
-                seen = (f'<span class="loc">evaluated: {_outcome(d, s.observed_old or "-")} → '
-                        f'{_outcome(d, s.observed_new or "-")}{"" if s.verified else " (not shown by the witness)"}</span>')
+                seen = (f'<span class="loc">evaluated: {outcome_html(d, s.observed_old or "-")} → '
+                        f'{outcome_html(d, s.observed_new or "-")}{"" if s.verified else " (not shown by the witness)"}</span>')
             rules = ", ".join([*s.old_rules, *(r for r in s.new_rules if r not in s.old_rules)])
             out.append(f'<tr class="region"><td><code>{_e(s.condition)}</code>'
                        + (f'<span class="loc">rules: {_e(rules)}</span>' if rules else "")
-                       + f'</td><td class="old">{_outcome(d, s.old)}</td><td class="new">{_outcome(d, s.new)}{seen}</td>'
+                       + f'</td><td class="old">{outcome_html(d, s.old)}</td><td class="new">{outcome_html(d, s.new)}{seen}</td>'
                        f"<td>{_witness(d, s)}</td></tr>")
         out.append("</table>")
     out.append("</section>")
@@ -200,8 +200,8 @@ def _impact(d) -> list[str]:
         for o in outputs:
             for t in sorted(o.transitions, key=lambda t: -t.count):
                 new = f"same, {t.due}" if t.due else t.new
-                out.append(f"<tr><td>{_e(o.output)}</td><td class=\"old\">{_outcome(d, t.old)}</td>"
-                           f'<td class="new">{_outcome(d, new)}</td><td class="num">{t.count}</td>'
+                out.append(f"<tr><td>{_e(o.output)}</td><td class=\"old\">{outcome_html(d, t.old)}</td>"
+                           f'<td class="new">{outcome_html(d, new)}</td><td class="num">{t.count}</td>'
                            f"<td>{_e(', '.join(t.examples))}</td></tr>")
             if o.other:
                 out.append(f'<tr><td>{_e(o.output)}</td><td colspan="2">(other changes)</td>'

@@ -44,6 +44,11 @@ OBLIGATION = pa.struct([("rule", _TEXT), ("action", _TEXT), ("label", _TEXT), ("
                         ("retain_until", _TIME)])  # fmt: skip
 PROBLEM = pa.struct([("part", _TEXT), ("name", _TEXT), ("rule", _TEXT), ("location", _TEXT),
                      ("depends_on", _TEXT), ("year", pa.int64()), ("message", pa.string())])  # fmt: skip
+_SPAN = pa.duration("us")
+CLOCK = pa.struct([("clock", _TEXT), ("rule", _TEXT), ("cycle", pa.int64()), ("state", _TEXT),
+                   ("started_at", _TIME), ("due_at", _TIME), ("met_at", _TIME), ("paused_since", _TIME),
+                   ("warn_at", _TIME), ("elapsed", _SPAN), ("paused", _SPAN), ("remaining", _SPAN),
+                   ("remaining_wall", _SPAN), ("location", _TEXT)])  # fmt: skip
 
 # The decision columns, in the order of :class:`~complaint_rules.engine.decision.Decision`'s fields.
 DECISION_SCHEMA = pa.schema([
@@ -51,7 +56,7 @@ DECISION_SCHEMA = pa.schema([
     ("evaluated_at", _TIME), ("level", _TEXT), ("level_label", _TEXT), ("routes", _TEXTS), ("owner", _TEXT),
     ("deadlines", pa.list_(DEADLINE)), ("escalations", pa.list_(ESCALATION)), ("remedy", REMEDY),
     ("follow_up", FOLLOW_UP), ("obligations", pa.list_(OBLIGATION)), ("trace", _TEXTS),
-    ("problems", pa.list_(PROBLEM)),
+    ("problems", pa.list_(PROBLEM)), ("clocks", pa.list_(CLOCK)),
 ])  # fmt: skip
 
 
@@ -106,6 +111,11 @@ def decision_record(d: Decision) -> dict[str, Any]:
         "trace": [t.rule for t in d.trace],
         "problems": [{"part": p.part, "name": p.name, "rule": p.rule, "location": p.location,
                       "depends_on": p.depends_on, "year": p.year, "message": p.message} for p in d.problems],
+        "clocks": [{"clock": c.clock, "rule": c.rule, "cycle": c.cycle, "state": c.state,
+                    "started_at": _time(c.started_at), "due_at": _time(c.due_at), "met_at": _time(c.met_at),
+                    "paused_since": _time(c.paused_since), "warn_at": _time(c.warn_at), "elapsed": c.elapsed,
+                    "paused": c.paused, "remaining": c.remaining, "remaining_wall": c.remaining_wall,
+                    "location": c.location} for c in d.clocks],
     }  # fmt: skip
 
 

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 
 from .. import ir
 from ..errors import ComplaintRulesError, EvaluationError
-from ..fields import DERIVED_FIELDS, FOLLOW_UPS
+from ..fields import DERIVED_FIELDS, FOLLOW_UPS, HISTORY
 from .arrow_decision import CATEGORY, DECISION_SCHEMA, decision_record
 from .columnar_arrays import constant, lists, slots, strings, times
 from .columnar_times import ColumnShifter, from_micros, to_micros
@@ -65,6 +65,8 @@ def coverage(policy: ir.Policy) -> tuple[str, ...]:
     for f in dataclasses.fields(policy):
         if f.name not in COVERED and getattr(policy, f.name) not in (None, (), f.default):
             reasons.append(f"the policy's {f.name!r} block")
+    if any(rule.life != ir.NO_LIFE for rule in policy.deadlines):
+        reasons.append("clocks that pause, stop, restart or warn (a deadline rule's life)")
     extra = sorted(set(Decision.model_fields) - DECIDED)
     if extra:
         reasons.append(f"decision fields {', '.join(extra)}")
@@ -211,9 +213,10 @@ class ColumnarPolicy:
         n = table.num_rows
         bad = np.zeros(n, dtype=bool)
         names = set(table.column_names)
-        if FOLLOW_UPS in names:  # follow-ups so far: decided row by row (they derive three fields)
-            given = table.column(FOLLOW_UPS).to_pylist()
-            bad |= np.array([bool(g) for g in given], dtype=bool)
+        for name in (FOLLOW_UPS, HISTORY):  # follow-ups and a history: decided row by row (they derive fields,
+            if name in names:                # and the history marks escalations and obligations done)
+                given = table.column(name).to_pylist()
+                bad |= np.array([bool(g) for g in given], dtype=bool)
         ids: list = [None] * n
         if "id" in names:
             ids = []
@@ -599,6 +602,7 @@ class ColumnarPolicy:
             strings(level_names, level), strings([labels.get(x) if x is not None else None for x in level_names], level),
             lists(route_luts, route_code), strings(owners, owner), deadlines, escalations, remedy, follow_up,
             obligations, _names(names, matrix), _empty_lists(n, DECISION_SCHEMA.field("problems").type),
+            _empty_lists(n, DECISION_SCHEMA.field("clocks").type),  # no clock declares a life (coverage)
         ]  # fmt: skip
         return pa.Table.from_arrays(columns, schema=DECISION_SCHEMA), failed
 
