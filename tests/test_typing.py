@@ -58,8 +58,15 @@ def _pyright() -> str:
     return found
 
 
-def test_pyright_strict_finds_no_error():
-    result = _run([_pyright(), "--pythonpath", sys.executable, str(EXAMPLE)])
+def _project(tmp_path: Path) -> str:
+    """A config of the test's own, so that no stray pyrightconfig.json above the working directory counts."""
+    config = tmp_path / "pyrightconfig.json"
+    config.write_text("{}\n", encoding="utf-8")
+    return str(config)
+
+
+def test_pyright_strict_finds_no_error(tmp_path):
+    result = _run([_pyright(), "--project", _project(tmp_path), "--pythonpath", sys.executable, str(EXAMPLE)])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 errors" in result.stdout
 
@@ -68,5 +75,5 @@ def test_pyright_strict_would_catch_an_unknown_type(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("# pyright: strict\nimport complaint_rules\n\n\ndef f(x):\n    return complaint_rules.load(x)\n",
                    encoding="utf-8")  # fmt: skip
-    result = _run([_pyright(), "--pythonpath", sys.executable, str(bad)])
+    result = _run([_pyright(), "--project", _project(tmp_path), "--pythonpath", sys.executable, str(bad)])
     assert result.returncode == 1 and "reportMissingParameterType" in result.stdout
