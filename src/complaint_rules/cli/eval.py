@@ -9,11 +9,9 @@ import io
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
 from ..batch import (
     BatchSummary,
@@ -27,11 +25,11 @@ from ..batch import (
 )
 from ..policy import load
 from . import arrow_eval
+from ._paths import open_out
 
 # Below this many input bytes a batch finishes before a progress bar would help.
 PROGRESS_MIN_BYTES = 512 * 1024
 # Output files are written through a buffer this large: one system call per some hundred decisions.
-OUT_BUFFER = 1 << 20
 
 
 def _warn(message: str) -> None:
@@ -99,40 +97,6 @@ def errors_path(output: str | None, errors: str | None) -> str | None:
 
 
 @contextlib.contextmanager
-def _open_out(path: str | None, fallback: IO[str], fsync: bool = False) -> Iterator[IO[str]]:
-    """Write to a temporary file beside ``path``, renamed onto it when the block ends without an error.
-
-    A run that fails (a full disk, a crash) removes the temporary file: no output that looks complete
-    is left behind. An interrupt (KeyboardInterrupt) still renames: every line written is whole.
-    """
-    if path is None or path == "-":
-        yield fallback
-        return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n", buffering=OUT_BUFFER) as handle:
-            try:
-                yield handle
-            except KeyboardInterrupt:
-                _finish(handle, fsync)
-                os.replace(temp, target)
-                raise
-            _finish(handle, fsync)
-        os.replace(temp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-
-
-def _finish(handle: IO[str], fsync: bool) -> None:
-    handle.flush()
-    if fsync:
-        os.fsync(handle.fileno())
-
-
-@contextlib.contextmanager
 def _signals(interrupts: Interrupts) -> Iterator[None]:
     """SIGINT and SIGTERM stop the batch between rows (only the main thread can take signals)."""
     if threading.current_thread() is not threading.main_thread():
@@ -197,8 +161,8 @@ def run(args: argparse.Namespace) -> int:
     interrupted = False
     try:
         buffered = io.BufferedReader(counter, 1 << 16)
-        with _signals(interrupts), _open_out(args.output, sys.stdout, args.fsync) as out, \
-                _open_out(err_path, sys.stderr, args.fsync) as errors, _progress(size, counter) as tick:
+        with _signals(interrupts), open_out(args.output, sys.stdout, args.fsync) as out, \
+                open_out(err_path, sys.stderr, args.fsync) as errors, _progress(size, counter) as tick:
             # JSON lines are parsed where they are decided: in the workers when there are any.
             rows = jsonl_lines(buffered) if kind == "jsonl" else read_rows(buffered, kind, mapping, warn=_warn)
             run_batch(policy, rows, out, errors, now, tick, summary=summary, interrupts=interrupts,
