@@ -354,6 +354,25 @@ def test_the_checker_names_what_is_wrong_with_a_clock(clause, words):
     assert info.value.file == "p.policy" and info.value.line == 4
 
 
+def test_an_unknown_clock_anchor_offers_the_declared_statuses():
+    text = ('policy "p" {}\nstatuses { waiting_customer in_progress resolved }\n'
+            "deadlines {\n  rule c: c = 60 days after in_progres stop at resolved\n}\n")
+    with pytest.raises(cr.PolicyError) as info:
+        cr.loads(text, name="p.policy")
+    message = str(info.value)
+    assert "unknown anchor 'in_progres'" in message
+    assert "expected a clock, a datetime field or a declared status (did you mean 'in_progress'?)" in message
+    assert (info.value.line, info.value.column) == (4, 29)
+
+
+def test_an_unknown_anchor_elsewhere_offers_no_status():
+    text = ('policy "p" {}\nstatuses { in_progress resolved }\n'
+            "escalate {\n  rule e: notify general_manager 2 days after in_progress\n}\n")
+    with pytest.raises(cr.PolicyError) as info:
+        cr.loads(text, name="p.policy")
+    assert "expected a clock or a datetime field" in str(info.value)
+
+
 def test_a_pause_status_without_statuses_says_none_are_declared():
     with pytest.raises(cr.PolicyError) as info:
         cr.loads('policy "p" {}\ndeadlines {\n  rule c: c = 2 hours after received_at pause while {waiting}\n}\n')

@@ -166,8 +166,11 @@ class _Checker:
             self.add("name", f"unknown field '{ref.name}'{suggest(ref.name, self.fields)}", ref.span or fallback)
         return decl
 
-    def anchor(self, name: str, span: Span | None, what: str, after: str) -> None:
-        """A clock or a datetime field: what deadlines, timings and follow-ups are measured from."""
+    def anchor(self, name: str, span: Span | None, what: str, after: str, statuses: bool = False) -> None:
+        """A clock or a datetime field: what deadlines, timings and follow-ups are measured from.
+
+        ``statuses``: a declared status may start it too (a deadline's clock), so the message offers them.
+        """
         if name in self.clocks:
             return
         decl = self.fields.get(name)
@@ -176,8 +179,11 @@ class _Checker:
             self.add("type", f"{what} is measured from '{name}', which is personal: a decision log keeps it masked, "
                      "so nothing may be timed from it", where)
         if decl is None or name == LEVEL:
-            hint = suggest(name, [*self.clocks, *(f for f, d in self.fields.items() if d.type.kind == "datetime")])
-            self.add("name", f"unknown anchor '{name}' in {what}: expected a clock or a datetime field{hint}", where)
+            times = [f for f, d in self.fields.items() if d.type.kind == "datetime"]
+            choices = self.statuses if statuses else []
+            hint = suggest(name, [*self.clocks, *times, *choices])
+            expected = "a clock, a datetime field or a declared status" if choices else "a clock or a datetime field"
+            self.add("name", f"unknown anchor '{name}' in {what}: expected {expected}{hint}", where)
         elif decl.type.kind != "datetime":
             self.add("type", f"{what} is measured from '{name}', which is {_kind(decl.type)}; "
                      "an anchor must be a datetime field or a clock", where)
@@ -357,7 +363,7 @@ class _Checker:
             if rule.when is not None:
                 self.cond(rule.when, rule.span)
             if rule.anchor not in self.statuses:  # a clock may start when the history first shows a status
-                self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b")
+                self.anchor(rule.anchor, rule.span, f"deadline '{rule.clock}'", after=r"\bafter\b", statuses=True)
             self.life(rule)
             if rule.anchor in self.clocks:
                 edges.setdefault(rule.clock, []).append((rule.anchor, rule))
