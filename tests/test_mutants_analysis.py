@@ -98,3 +98,27 @@ def test_an_uncovered_construct_alone_keeps_a_policy_unproven():
     assert report.findings == [] and report.uncovered
     assert not report.proven
     assert report.render().splitlines()[-1] == f"diff-base: 0 finding(s), {len(report.uncovered)} construct(s) not covered"
+
+
+STATUS_CLOCKS = '''policy "p" {}
+statuses { in_progress resolved }
+deadlines {
+  rule answer: answer = 60 days after in_progress stop at resolved
+  rule later: later = 2 days after answer
+}
+escalate {
+  rule early: notify general_manager 1 day before answer
+}
+'''
+
+
+def test_clocks_timed_from_a_status_are_not_covered_and_say_through_which_clock():
+    report = prove(parse(STATUS_CLOCKS, "s.policy"))
+    status_note = "of the history, whose times prove does not model"
+    assert [n for n in report.uncovered if status_note in n] == [
+        f"deadlines rule 'answer': starts at status 'in_progress' {status_note}",
+        f"deadlines rule 'later': timed from clock 'answer', which starts at status 'in_progress' {status_note}",
+        f"escalate rule 'early': timed from clock 'answer', which starts at status 'in_progress' {status_note}",
+    ]
+    assert not any("neither a clock nor a field" in n for n in report.uncovered)
+    assert not report.proven
