@@ -67,6 +67,34 @@ def test_eval_all_good_exits_zero_and_leaves_an_empty_errors_file(tmp_path, caps
     assert capsys.readouterr().err.strip() == "1 record in, 1 decision, 0 errors"
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_eval_assume_timezone_reads_naive_times_in_the_zone(tmp_path, capsys, jobs):
+    naive = {"id": "N-1", "category": "after_sales", "received_at": "2026-11-05T09:00:00"}
+    aware = dict(naive, id="A-1", received_at="2026-11-05T09:00:00+08:00")
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(naive) + "\n" + json.dumps(aware) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["eval", DEALER, str(src), "-o", str(out), "--jobs", jobs]) == 1  # naive: an error row
+    errors = (tmp_path / "out.errors.jsonl").read_text(encoding="utf-8")
+    assert '"record_id": "N-1"' in errors and "naive date-time" in errors
+    assert main(["eval", DEALER, str(src), "-o", str(out), "--jobs", jobs, "--assume-timezone", "Asia/Shanghai"]) == 0
+    first, second = (json.loads(line) for line in out.read_text(encoding="utf-8").splitlines())
+    assert (first["record_id"], second["record_id"]) == ("N-1", "A-1")
+    assert first["deadlines"] == second["deadlines"]  # 09:00 read in Shanghai is the +08:00 instant
+    assert main(["eval", DEALER, str(src), "-o", str(out), "--assume-timezone", "UTC"]) == 0
+    utc = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert utc["deadlines"] != second["deadlines"]  # 09:00 UTC is 17:00 in Shanghai: another due time
+    capsys.readouterr()
+
+
+def test_eval_assume_timezone_usage_errors(tmp_path, capsys):
+    assert main(["eval", DEALER, str(EXAMPLES / "complaints.jsonl"), "--assume-timezone", "Mars/Base"]) == 2
+    assert "'Mars/Base' is not an IANA time zone name" in capsys.readouterr().err
+    parquet = str(EXAMPLES / "complaints.parquet")
+    assert main(["eval", DEALER, parquet, "-o", str(tmp_path / "d.jsonl"), "--assume-timezone", "UTC"]) == 2
+    assert "not to Parquet or Arrow files" in capsys.readouterr().err
+
+
 def test_eval_to_stdout_sends_error_rows_to_stderr(tmp_path, capsys):
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": "a", "category": "sales_service", "received_at": "2026-11-02T10:00:00+08:00"}\n{"id": "x"}\n')

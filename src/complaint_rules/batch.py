@@ -399,14 +399,16 @@ def warning_row(row: Row, decision: Any) -> dict[str, Any]:
 
 
 def decide(
-    policy: Any, row: Row, now: dt.datetime | None, strict: bool = False
+    policy: Any, row: Row, now: dt.datetime | None, strict: bool = False, assume_timezone: str | None = None
 ) -> tuple[str | None, dict[str, Any] | None]:
     """One row -> (decision JSON, None), (decision JSON, warning row) for an incomplete decision, or
-    (None, error row); with ``strict`` an incomplete decision is an error row."""
+    (None, error row); with ``strict`` an incomplete decision is an error row. ``assume_timezone`` (an IANA
+    name) reads the row's naive date-times in that zone (``Policy.evaluate``'s keyword)."""
     if row.record is None:
         return None, error_row(row, row.problems)
     try:
-        decision = policy.evaluate(row.record, now=now, strict=strict)
+        zone = {} if assume_timezone is None else {"assume_timezone": assume_timezone}
+        decision = policy.evaluate(row.record, now=now, strict=strict, **zone)
         text = decision.model_dump_json()
         text.encode("utf-8")  # a lone surrogate that reached the decision cannot be written: an error row
     except RecordError as exc:
@@ -476,6 +478,7 @@ def run_batch(
     strict: bool = False,
     jobs: int = 1,
     mapping: ColumnMap | None = None,
+    assume_timezone: str | None = None,
 ) -> BatchSummary:
     """Decide every row, writing one line per row to ``out`` (decision) or ``errors`` (error row); an
     incomplete decision is written to ``out`` and also listed in ``errors`` as a warning row (with
@@ -487,15 +490,15 @@ def run_batch(
     ``rows`` are Rows, or the unparsed lines of :func:`jsonl_lines` (parsed with ``mapping``). With
     ``jobs`` above 1, that many worker processes decide chunks of rows while this one writes them, in
     input order; a worker that dies turns each row of its chunk into an error row, and the rows after it
-    are decided here.
+    are decided here. ``assume_timezone`` (an IANA name) reads naive date-times in that zone.
     """
     summary = summary if summary is not None else BatchSummary()
     guard = interrupts.write if interrupts is not None else contextlib.nullcontext
     if jobs > 1:
-        _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping)
+        _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping, assume_timezone)
         return summary
     for item in rows:
-        decision, problem = _decide_one(policy, item, now, strict, mapping)
+        decision, problem = _decide_one(policy, item, now, strict, mapping, assume_timezone)
         with guard():
             _write(out, errors, summary, decision, problem)
         if tick is not None:
@@ -521,19 +524,21 @@ def _write(out: IO[str], errors: IO[str], summary: BatchSummary, decision: str |
 _WORKER: dict[str, Any] = {}
 
 
-def _start_worker(policy: Any, now: dt.datetime | None, strict: bool, mapping: ColumnMap | None) -> None:
+def _start_worker(
+    policy: Any, now: dt.datetime | None, strict: bool, mapping: ColumnMap | None, zone: str | None = None
+) -> None:
     policy.compiled  # noqa: B018 - compile once per worker, before the first chunk
-    _WORKER.update(policy=policy, now=now, strict=strict, mapping=mapping)
+    _WORKER.update(policy=policy, now=now, strict=strict, mapping=mapping, zone=zone)
 
 
 def _decide_chunk(chunk: list[Row | tuple[int, int, bytes]]) -> list[tuple[str | None, str | None]]:
     policy, now, strict, mapping = _WORKER["policy"], _WORKER["now"], _WORKER["strict"], _WORKER["mapping"]
-    return [_decide_one(policy, item, now, strict, mapping) for item in chunk]
+    return [_decide_one(policy, item, now, strict, mapping, _WORKER["zone"]) for item in chunk]
 
 
-def _decide_one(policy, item, now, strict, mapping) -> tuple[str | None, str | None]:
+def _decide_one(policy, item, now, strict, mapping, zone=None) -> tuple[str | None, str | None]:
     row = item if isinstance(item, Row) else jsonl_row(*item, mapping)
-    decision, problem = decide(policy, row, now, strict)
+    decision, problem = decide(policy, row, now, strict, zone)
     return decision, None if problem is None else error_line(problem)
 
 
@@ -545,13 +550,13 @@ def _lost(chunk: list[Row | tuple[int, int, bytes]], exc: BaseException) -> list
     return [(None, error_line(error_row(row, [(None, message)]))) for row in rows]
 
 
-def _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping) -> None:
+def _run_parallel(policy, rows, out, errors, now, tick, summary, guard, strict, jobs, mapping, zone) -> None:
     from .workers import ordered_map
 
-    chunks = ordered_map(_decide_chunk, rows, jobs, _start_worker, (policy, now, strict, mapping))
+    chunks = ordered_map(_decide_chunk, rows, jobs, _start_worker, (policy, now, strict, mapping, zone))
     for chunk, done in chunks:
         if done is None:  # the pool broke before this chunk was sent: decided here
-            done = [_decide_one(policy, item, now, strict, mapping) for item in chunk]
+            done = [_decide_one(policy, item, now, strict, mapping, zone) for item in chunk]
         elif isinstance(done, BaseException):
             done = _lost(chunk, done)
         with guard():

@@ -52,6 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fsync", action="store_true", help="flush OUT and ERRFILE to disk before they are renamed into place")
     p.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
                    help="decide in N worker processes (0: one per CPU); output keeps the input order (default 1)")
+    p.add_argument("--assume-timezone", metavar="ZONE", type=_zone, default=None,
+                   help="read naive date-times in the records as times in ZONE, an IANA name such as Asia/Shanghai "
+                        "(default: a naive date-time is an error row); JSON lines and CSV only")
     p.add_argument("--batch-size", metavar="N", type=int, default=None,
                    help="rows per Arrow record batch for Parquet and Arrow files (default 65536)")
     p.set_defaults(func=run)
@@ -60,6 +63,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 # Exit codes: 0 every record decided completely; 1 some error row; 3 no error row, but some decisions are
 # incomplete (a time the calendar could not place; each is listed in the errors file as a warning row).
 EXIT_INCOMPLETE = 3
+
+
+def _zone(text: str) -> str:
+    """An IANA time zone name, checked when the command line is read."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone name") from None
+    return text
 
 
 def _jobs(text: str) -> int:
@@ -142,6 +156,10 @@ def run(args: argparse.Namespace) -> int:
     now = parse_now(args.now)
     mapping = ColumnMap.load(args.columns) if args.columns else None
     if arrow_eval.is_arrow(args.input) or arrow_eval.is_arrow(args.output):  # decided in columns
+        if args.assume_timezone:  # not offered for columns (yet): an Arrow timestamp column carries its own zone
+            print("complaint-rules eval: error: --assume-timezone applies to JSON lines and CSV input, not to "
+                  "Parquet or Arrow files", file=sys.stderr)
+            return 2
         err_path = errors_path(args.output, args.errors)
         try:
             summary = arrow_eval.run(args, policy, now, mapping, err_path)
@@ -166,7 +184,7 @@ def run(args: argparse.Namespace) -> int:
             # JSON lines are parsed where they are decided: in the workers when there are any.
             rows = jsonl_lines(buffered) if kind == "jsonl" else read_rows(buffered, kind, mapping, warn=_warn)
             run_batch(policy, rows, out, errors, now, tick, summary=summary, interrupts=interrupts,
-                      strict=args.strict, jobs=args.jobs, mapping=mapping)
+                      strict=args.strict, jobs=args.jobs, mapping=mapping, assume_timezone=args.assume_timezone)
     except KeyboardInterrupt:
         interrupted = True
     finally:
