@@ -180,8 +180,11 @@ def test_disk_full_leaves_no_complete_looking_output(tmp_path, monkeypatch, caps
         handle.write = limited
         return handle
 
-    monkeypatch.setattr(eval_command, "open", full_open, raising=False)
+    policy = cr.load(DEALER)  # loaded (and its parser cached) before the disk fills
+    monkeypatch.setattr(eval_command, "load", lambda *args, **kwargs: policy)
+    monkeypatch.setattr("builtins.open", full_open)  # every file written from here on fills the disk
     code = cli.main(["eval", str(DEALER), str(src), "-o", str(out)])
+    monkeypatch.undo()
     assert code == 2
     assert "No space left on device" in capsys.readouterr().err
     assert not out.exists()
@@ -494,3 +497,37 @@ def test_extends_read_from_a_revision_cannot_leave_the_repository():
     assert (info.value.line, info.value.column) == (3, 1)
     source, resolved = parse_file(Path("ok.policy"), read=lambda p: texts[str(p)])
     assert source.extends == "base.policy" and resolved.extends is None
+
+
+# ---------------------------------------------------------------------------- found by the long record campaign
+
+# 0001-01-01T00:00+14:00 is an instant Asia/Shanghai cannot show (it is still year 0 there), but 24 hours later
+# it can. The compiled engine's inlined elapsed-time sum placed the clock; the interpreter, through
+# Calendar.add, localised the start first and called the clock unplaceable (28 disagreements in 1,000,000
+# records of `tests/fuzz/campaign.py --mutants 0 --records 1000000 --seed 3`).
+EARLIEST = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14)))
+
+
+def test_elapsed_hours_from_an_instant_the_zone_cannot_show_are_placed_alike_everywhere():
+    cal = cr.calendar("CN", hours="09:00-18:00", timezone="Asia/Shanghai")
+    later = cal.add(EARLIEST, "24 hours")
+    assert later == EARLIEST + dt.timedelta(hours=24) and later.tzinfo is cal.tzinfo
+    assert cal.shifter("24 hours")(EARLIEST) == later
+    assert cal.subtract(EARLIEST + dt.timedelta(hours=48), "24 hours") == later
+    with pytest.raises(cr.CalendarError, match="out of range"):
+        cal.subtract(EARLIEST, "1 hours")  # before the first instant datetime knows
+    with pytest.raises(cr.CalendarError, match="out of range"):
+        cal.add(EARLIEST, "1 days")  # a wall-clock day needs the start's local date, which does not exist
+    policy = cr.load(ROOT / "policies" / "property" / "complaint-template.policy")
+    record = {"id": "early", "received_at": EARLIEST}
+    decision = policy.evaluate(record)
+    assert decision == policy.interpret(record)
+    assert decision.deadline("response") == later and not decision.problems
+
+
+def test_a_resolved_at_the_zone_cannot_show_decides_alike_under_both_evaluators():
+    policy = cr.load(ROOT / "policies" / "automotive" / "svw-dealer.policy")
+    record = {"id": "1", "received_at": "2026-12-01T10:00:00+08:00", "resolved_at": EARLIEST}
+    decision = policy.evaluate(record)
+    assert decision == policy.interpret(record)
+    assert decision.follow_up.due_at is not None
