@@ -41,7 +41,7 @@ FOLLOW_UP = pa.struct([
     ("repeat_needed", pa.bool_()),
 ])  # fmt: skip
 OBLIGATION = pa.struct([("rule", _TEXT), ("action", _TEXT), ("label", _TEXT), ("by", _TEXTS), ("due_at", _TIME),
-                        ("retain_until", _TIME)])  # fmt: skip
+                        ("retain_until", _TIME), ("status", _TEXT)])  # fmt: skip
 PROBLEM = pa.struct([("part", _TEXT), ("name", _TEXT), ("rule", _TEXT), ("location", _TEXT),
                      ("depends_on", _TEXT), ("year", pa.int64()), ("message", pa.string())])  # fmt: skip
 _SPAN = pa.duration("us")
@@ -107,7 +107,8 @@ def decision_record(d: Decision) -> dict[str, Any]:
             "until_satisfied": f.until_satisfied, "attempts": f.attempts, "repeat_needed": f.repeat_needed,
         },
         "obligations": [{"rule": x.rule, "action": x.action, "label": x.label, "by": list(x.by),
-                         "due_at": _time(x.due_at), "retain_until": _time(x.retain_until)} for x in d.obligations],
+                         "due_at": _time(x.due_at), "retain_until": _time(x.retain_until), "status": x.status}
+                        for x in d.obligations],
         "trace": [t.rule for t in d.trace],
         "problems": [{"part": p.part, "name": p.name, "rule": p.rule, "location": p.location,
                       "depends_on": p.depends_on, "year": p.year, "message": p.message} for p in d.problems],

@@ -570,11 +570,18 @@ class ColumnarPolicy:
         ], fields=list(DECISION_SCHEMA.field("follow_up").type))  # fmt: skip
 
         # obligations: each that applies
-        ob_present, ob_us, ob_ok, ob_ru, ob_rok, ob_luts, ob_codes = [], [], [], [], [], [], []
+        ob_present, ob_us, ob_ok, ob_ru, ob_rok, ob_luts, ob_codes, ob_status = [], [], [], [], [], [], [], []
         for o in p.obligations:
             applies = test(o.when)
             trace.append((o.id, applies))
             us, ok = timing(o.timing, applies)
+            # status at now (no history here: records with one are decided row by row, so never 'done')
+            if now_us is None:
+                ob_status.append(np.zeros(n, dtype=np.int64))  # pending
+            elif o.timing.kind in ("before", "after"):
+                ob_status.append(np.where(ok & (now_us > us), 3, 0))  # overdue once its time has passed
+            else:
+                ob_status.append(np.full(n, 1 if o.timing.kind == "immediately" else 0, dtype=np.int64))
             if o.timing.kind == "for" and o.timing.duration is not None:
                 ru, rok = shifted(applies, anchor("resolved_at", {}), o.timing.duration)
             else:
@@ -591,6 +598,7 @@ class ColumnarPolicy:
             "rule": ("const", [o.id for o in p.obligations]), "action": ("const", [o.action for o in p.obligations]),
             "label": ("const", [o.label for o in p.obligations]), "by": ("lists", ob_luts, ob_codes),
             "due_at": ("time", ob_us, ob_ok), "retain_until": ("time", ob_ru, ob_rok),
+            "status": ("text", ["pending", "due", "done", "overdue"], ob_status),
         }, DECISION_SCHEMA.field("obligations").type)  # fmt: skip
 
         names = [name for name, _ in trace]
