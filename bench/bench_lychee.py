@@ -19,21 +19,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
-import hashlib
 import random
-import statistics
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
-import complaint_rules
-from complaint_rules import ir
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SHANGHAI, ratio_lines, run_rounds  # noqa: E402
+from _common import sample_point as _point  # noqa: E402
+
+import complaint_rules  # noqa: E402
+from complaint_rules import ir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICY = ROOT / "policies" / "property" / "lychee-garden.policy"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 NOW = dt.datetime(2026, 7, 1, 12, 0, tzinfo=SHANGHAI)
 TARGET = 1.5
 
@@ -97,8 +96,7 @@ ASSISTANT, LEAD_PM = ("customer_service_assistant",), ("customer_service_lead", 
 
 
 def sample_point(rule: str, record_id: str) -> float:
-    key = "\x1f".join(("lychee-garden", rule, record_id)).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") * 100 / 2**64
+    return _point("lychee-garden", rule, record_id)
 
 
 def decide_by_hand(r: dict, now: dt.datetime) -> tuple:
@@ -255,29 +253,17 @@ def main(argv: list[str] | None = None) -> int:
         "interpreter oracle (Policy.interpret)": lambda r: policy.interpret(r, NOW),
     }
     size = min(5000, max(500, len(records) // 5))
-    per: dict[str, list[float]] = {name: [] for name in engines}
-    for start in range(0, len(records), size):
-        for name, fn in engines.items():
-            items = (coerced if "pre-coerced" in name or "plain" in name else records)[start : start + size]
-            gc.disable()
-            t0 = time.perf_counter()
-            for x in items:
-                fn(x)
-            per[name].append((time.perf_counter() - t0) / len(items))
-            gc.enable()
+
+    def chunk_of(name: str, start: int, stop: int) -> list:
+        return (coerced if "pre-coerced" in name or "plain" in name else records)[start:stop]
+
+    per = run_rounds(engines, chunk_of, len(records), size)
     hand = per["hand-written (second, independent)"]
     print(f"{POLICY.relative_to(ROOT)}, {len(records):,} records; hand-written vs Policy.evaluate disagree on {bad}")
     print(f"{len(hand)} rounds of {size:,} records, engines taking turns, GC paused; ratio min / median / max")
-    missed = False
-    for name in engines:
-        ratios = [e / h for e, h in zip(per[name], hand)]
-        med = statistics.median(ratios)
-        flag = ""
-        if name.startswith("compiled evaluator"):
-            missed = med > TARGET
-            flag = f"  target <= {TARGET}x" + ("  MISSED" if missed else "  met")
-        print(f"{name:40} {statistics.median(per[name]) * 1e6:8.1f} us  "
-              f"{min(ratios):5.2f} / {med:5.2f} / {max(ratios):5.2f}x{flag}")
+    lines, missed = ratio_lines(per, "hand-written (second, independent)",
+                                {"compiled evaluator (Policy.evaluate)": TARGET}, width=40)
+    print("\n".join(lines))
     return 1 if bad or missed else 0
 
 

@@ -16,24 +16,24 @@ from __future__ import annotations
 import argparse
 import cProfile
 import datetime as dt
-import hashlib
 import pstats
 import random
 import sys
-import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from complaint_rules import ir
-from complaint_rules.calendars import calendar
-from complaint_rules.policy import load
+from _common import SHANGHAI, ratio_lines, run_rounds, sample_point  # noqa: E402
+
+from complaint_rules import ir  # noqa: E402
+from complaint_rules.calendars import calendar  # noqa: E402
+from complaint_rules.policy import load  # noqa: E402
 
 POLICY = ROOT / "tests" / "fixtures" / "full.policy"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CHUNK = 5_000
 TARGET = 1.5  # issue 16: Policy.evaluate within 1.5x the hand-written function
 
@@ -80,8 +80,7 @@ OWN_LIMIT = {"supervisor": Decimal(200), "general_manager": Decimal(5000)}
 
 
 def _sample(rule: str, record_id: str) -> float:
-    key = "\x1f".join(("svw-dealer", rule, record_id)).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") * 100 / 2**64
+    return sample_point("svw-dealer", rule, record_id)
 
 
 def decide_by_hand(r: dict, now: dt.datetime | None = None) -> dict:
@@ -211,34 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{POLICY.relative_to(ROOT)}, {len(records):,} records; hand-written vs evaluate disagree on {bad}")
     # Rounds: every engine decides the same chunk in turn (so a busy spell hits them alike); ratio = engine
     # time / hand-written time in the same round, min / median / max; the target is judged on the median.
-    import gc
-    import statistics
-
     size = min(CHUNK, max(200, len(records) // 5))
-    per: dict[str, list[float]] = {name: [] for name in runs}
-    missed = False
-    for start in range(0, len(records), size):
-        for name, fn in runs.items():
-            items = (coerced if "pre-coerced" in name else records)[start : start + size]
-            if "interpreter" in name:
-                items = items[: max(1, len(items) // 10)]  # 10x slower: a tenth of the chunk is enough
-            gc.disable()
-            t0 = time.perf_counter()
-            for x in items:
-                fn(x)
-            per[name].append((time.perf_counter() - t0) / len(items))
-            gc.enable()
+
+    def chunk_of(name: str, start: int, stop: int) -> list:
+        items = (coerced if "pre-coerced" in name else records)[start:stop]
+        if "interpreter" in name:
+            items = items[: max(1, len(items) // 10)]  # 10x slower: a tenth of the chunk is enough
+        return items
+
+    per = run_rounds(runs, chunk_of, len(records), size)
     hand = per["hand-written function (full decision)"]
     print(f"{len(hand)} rounds of {size:,} records, engines taking turns; ratio to hand-written min / median / max")
-    print(f"{'':44} {'us/record':>10} {'ratio to hand-written':>24} {'target':>8}")
-    for name in runs:
-        ratios = [e / h for e, h in zip(per[name], hand)]
-        med = statistics.median(ratios)
-        target = TARGET if name.startswith("compiled evaluate") else None
-        missed |= target is not None and med > target
-        flag = "" if target is None else f"<= {target}x" + ("  MISSED" if med > target else "  met")
-        print(f"{name:44} {statistics.median(per[name]) * 1e6:>10.1f} "
-              f"{min(ratios):>6.2f} / {med:.2f} / {max(ratios):.2f}x {flag:>8}")
+    lines, missed = ratio_lines(per, "hand-written function (full decision)",
+                                {"compiled evaluate (coerce + decide)": TARGET})
+    print("\n".join(lines))
     return 1 if bad or missed else 0
 
 

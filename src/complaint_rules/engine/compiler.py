@@ -66,6 +66,7 @@ def _key(ref: ir.Ref) -> str:
 
 
 _CONDITIONS = itertools.count(1)  # numbers the generated conditions' file names
+_CHUNK = 200  # rules per if/elif chain of a first-hit block; a longer block is several chains in a row
 
 
 def compile_condition(expr: ir.Expr | None, schema: Mapping[str, ir.FieldDecl] | None = None,
@@ -345,16 +346,32 @@ class _Plan:
 
         def first_hit(rules: tuple, block: str | None, body: Callable, otherwise: Callable | None) -> None:
             """``if``/``elif`` over ``rules``: the first that holds appends its trace entry (for ``block``)
-            and runs ``body(indent, rule)``; when none does, ``otherwise(indent)``."""
-            for n, x in enumerate(rules):
-                chain(1, n, x.when, x)
-                if block is not None:
-                    emit(2, f"append({const(_entry(x, block))})")
-                body(2, x)
+            and runs ``body(indent, rule)``; when none does, ``otherwise(indent)``. A block of more than
+            ``_CHUNK`` rules is a flat sequence of chains of ``_CHUNK``, each run while no rule has held
+            (one elif chain of thousands of rules is too deep for CPython's compiler)."""
+            if len(rules) <= _CHUNK:
+                for n, x in enumerate(rules):
+                    chain(1, n, x.when, x)
+                    if block is not None:
+                        emit(2, f"append({const(_entry(x, block))})")
+                    body(2, x)
+                if otherwise is not None:
+                    if rules:
+                        emit(1, "else:")
+                    otherwise(2 if rules else 1)
+                return
+            emit(1, "_hit = False")
+            for start in range(0, len(rules), _CHUNK):
+                emit(1, "if not _hit:")
+                for n, x in enumerate(rules[start : start + _CHUNK]):
+                    chain(2, n, x.when, x)
+                    emit(3, "_hit = True")
+                    if block is not None:
+                        emit(3, f"append({const(_entry(x, block))})")
+                    body(3, x)
             if otherwise is not None:
-                if rules:
-                    emit(1, "else:")
-                otherwise(2 if rules else 1)
+                emit(1, "if not _hit:")
+                otherwise(2)
 
         def assign(entry: str, target: str, value: str, indent: int) -> None:
             """An ``otherwise``: its trace entry, then ``target = value``."""
