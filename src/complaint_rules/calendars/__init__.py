@@ -550,8 +550,9 @@ class Calendar:
         try:
             base = start if type(start.tzinfo) is dt.timezone else start.astimezone(_UTC)
             return (base + dt.timedelta(**{unit: n})).astimezone(self.tzinfo)
-        except (OverflowError, ValueError) as exc:
-            raise CalendarError(f"{n} {unit} from {start.isoformat()} is out of range") from exc
+        except (OverflowError, ValueError) as exc:  # named as the other paths name it: the start in the zone
+            local = self._local(start)  # (or that the zone cannot show the start at all)
+            raise CalendarError(f"{n} {unit} from {local.isoformat()} is out of range") from exc
 
     def add_business_time(self, start: dt.datetime, delta: dt.timedelta) -> dt.datetime:
         """``start`` plus ``delta`` (>= 0) of business time: the first instant with that much time inside
